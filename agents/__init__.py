@@ -1,0 +1,1 @@
+"""Consumers, the brand, the population and the social graph."""

@@ -1,0 +1,376 @@
+"""The social graph: generators straight into CSR, import from files, export to NetworkX.
+
+Large generated graphs must not take minutes, so generators write edge arrays (numpy, or numba
+loops for the preferential-attachment models) and build a compressed sparse row (CSR) graph:
+``indptr`` (int64, n + 1) and ``indices`` (int32). NetworkX is used for file import and for analysis
+on demand (:meth:`SocialGraph.to_networkx`). A ``complete`` network is never materialised: the model
+treats it as well mixed (each consumer meets ``mean_degree`` random others a day) in aggregate.
+
+Every generator takes a ``seed`` and never touches global random state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+from numba import njit
+
+MAX_GRAPH_NODES = 50_000_000
+
+
+class GraphFileError(ValueError):
+    """A graph file that cannot be read; ``line`` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None):
+        self.line = line
+        super().__init__(f"line {line}: {message}" if line else message)
+
+
+@dataclass
+class SocialGraph:
+    """An undirected graph in CSR form.
+
+    Attributes:
+        n: number of nodes (consumers).
+        indptr: int64 array, node i's neighbours are ``indices[indptr[i]:indptr[i + 1]]``.
+        indices: int32 array of neighbour ids.
+        complete: True for a well-mixed population (no edges are stored).
+        mean_degree: contacts per consumer per day when ``complete``; otherwise the graph's mean.
+        communities: community label per node (stochastic block model), or None.
+        labels: original node ids of an imported file, or None.
+    """
+
+    n: int
+    indptr: np.ndarray
+    indices: np.ndarray
+    complete: bool = False
+    mean_degree: float = 0.0
+    communities: np.ndarray | None = None
+    labels: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_edges(self) -> int:
+        """Undirected edges (for a complete graph, the implied n(n-1)/2)."""
+        if self.complete:
+            return self.n * (self.n - 1) // 2
+        return int(self.indices.shape[0] // 2)
+
+    def degree(self) -> np.ndarray:
+        """Degree of every node (n - 1 for a complete graph)."""
+        if self.complete:
+            return np.full(self.n, self.n - 1, dtype=np.int64)
+        return np.diff(self.indptr)
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each undirected edge once, as (u, v) arrays with u < v."""
+        if self.complete:
+            raise ValueError("a complete graph's edges are not materialised")
+        src = np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.indptr))
+        keep = src < self.indices
+        return src[keep], self.indices[keep].astype(np.int64)
+
+    def to_networkx(self) -> nx.Graph:
+        """The graph as a NetworkX Graph (for analysis and small graphs)."""
+        g = nx.Graph()
+        g.add_nodes_from(range(self.n))
+        if self.complete:
+            g.add_edges_from(nx.complete_graph(self.n).edges)
+        else:
+            u, v = self.edges()
+            g.add_edges_from(zip(u.tolist(), v.tolist(), strict=True))
+        return g
+
+
+# --- CSR construction ----------------------------------------------------------------------------
+
+
+def from_edges(n: int, u: np.ndarray, v: np.ndarray, **extra) -> SocialGraph:
+    """Build a CSR graph from edge arrays; drops self-loops and duplicate edges."""
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    keep = u != v
+    a = np.minimum(u[keep], v[keep])
+    b = np.maximum(u[keep], v[keep])
+    key = np.unique(a * n + b)
+    a, b = key // n, key % n
+    src = np.concatenate([a, b])
+    dst = np.concatenate([b, a])
+    order = np.argsort(src * n + dst, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    indices = dst[order].astype(np.int32)
+    mean = float(indices.shape[0]) / max(n, 1)
+    return SocialGraph(n=n, indptr=indptr, indices=indices, mean_degree=mean, **extra)
+
+
+def from_networkx(g: nx.Graph) -> SocialGraph:
+    """Convert a NetworkX graph (any node labels) to CSR; labels are kept in ``.labels``."""
+    nodes = list(g.nodes)
+    index = {node: i for i, node in enumerate(nodes)}
+    if g.number_of_edges():
+        uv = np.array([(index[a], index[b]) for a, b in g.edges], dtype=np.int64)
+    else:
+        uv = np.zeros((0, 2), dtype=np.int64)
+    return from_edges(len(nodes), uv[:, 0], uv[:, 1], labels=np.array(nodes, dtype=object))
+
+
+# --- generators ----------------------------------------------------------------------------------
+
+
+def generate(model: str, n: int, mean_degree: float, seed: int, *, triangle_prob: float = 0.3,
+             rewire_prob: float = 0.1, communities: int = 10, mixing: float = 0.1) -> SocialGraph:
+    """Generate a social graph of ``n`` nodes with about ``mean_degree`` friends each.
+
+    Args:
+        model: one of barabasi_albert, watts_strogatz, powerlaw_cluster, stochastic_block,
+            erdos_renyi, complete.
+        n: number of nodes.
+        mean_degree: target mean degree (friends per node).
+        seed: seed of the generator (an int; global random state is not used).
+        triangle_prob: powerlaw_cluster (Holme & Kim 2002): P(a new edge closes a triangle).
+        rewire_prob: watts_strogatz: P(an edge of the ring lattice is rewired).
+        communities: stochastic_block: number of equal-sized communities.
+        mixing: stochastic_block: share of edges that run between communities.
+    """
+    rng = np.random.default_rng(seed)
+    if model == "complete":
+        return SocialGraph(n=n, indptr=np.zeros(n + 1, dtype=np.int64),
+                           indices=np.zeros(0, dtype=np.int32), complete=True,
+                           mean_degree=min(float(mean_degree), float(max(n - 1, 0))))
+    if n < 2:
+        return from_edges(n, np.zeros(0), np.zeros(0))
+    m = max(1, min(n - 1, int(round(mean_degree / 2))))
+    if model == "erdos_renyi":
+        u, v = _gnp_edges(rng, n, min(1.0, mean_degree / (n - 1)))
+        return from_edges(n, u, v)
+    if model == "barabasi_albert":
+        u, v = _preferential(n, m, 0.0, _seed64(rng))
+        return from_edges(n, u, v)
+    if model == "powerlaw_cluster":
+        u, v = _preferential(n, m, triangle_prob, _seed64(rng))
+        return from_edges(n, u, v)
+    if model == "watts_strogatz":
+        return from_edges(n, *_watts_strogatz(rng, n, mean_degree, rewire_prob))
+    if model == "stochastic_block":
+        return _stochastic_block(rng, n, mean_degree, communities, mixing)
+    raise ValueError(f"unknown network model {model!r}")
+
+
+def _seed64(rng: np.random.Generator) -> np.uint64:
+    return np.uint64(rng.integers(0, 2**63, dtype=np.int64))
+
+
+def _gnm_pairs(rng: np.random.Generator, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """m distinct unordered pairs of distinct nodes, uniformly (G(n, m))."""
+    m = int(min(m, n * (n - 1) // 2))
+    keys = np.zeros(0, dtype=np.int64)
+    while keys.shape[0] < m:
+        need = m - keys.shape[0]
+        a = rng.integers(0, n, size=int(need * 1.1) + 16)
+        b = rng.integers(0, n, size=a.shape[0])
+        ok = a != b
+        lo, hi = np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])
+        new = np.unique(lo * n + hi)
+        merged = np.union1d(keys, new)
+        if merged.shape[0] > m:  # keep a uniform subset of the newly found pairs
+            fresh = np.setdiff1d(new, keys)
+            fresh = rng.permutation(fresh)[: m - keys.shape[0]]
+            merged = np.union1d(keys, fresh)
+        keys = merged
+    return keys // n, keys % n
+
+
+def _gnp_edges(rng: np.random.Generator, n: int, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """G(n, p): a binomial number of edges, then that many uniform pairs."""
+    m = rng.binomial(n * (n - 1) // 2, p)
+    return _gnm_pairs(rng, n, m)
+
+
+def _watts_strogatz(rng, n, mean_degree, p):
+    k = max(2, int(round(mean_degree)) // 2 * 2)
+    k = min(k, n - 1 - (n - 1) % 2)
+    base = np.repeat(np.arange(n, dtype=np.int64), k // 2)
+    step = np.tile(np.arange(1, k // 2 + 1, dtype=np.int64), n)
+    u, v = base, (base + step) % n
+    rewire = rng.random(u.shape[0]) < p
+    v = v.copy()
+    v[rewire] = rng.integers(0, n, size=int(rewire.sum()))
+    return u, v
+
+
+def _stochastic_block(rng, n, mean_degree, communities, mixing) -> SocialGraph:
+    c = max(1, min(communities, n))
+    label = rng.permutation(np.arange(n) % c)
+    members = [np.flatnonzero(label == k) for k in range(c)]
+    us, vs = [], []
+    for mem in members:
+        s = mem.shape[0]
+        if s < 2:
+            continue
+        p_in = min(1.0, mean_degree * (1 - mixing) / (s - 1))
+        a, b = _gnp_edges(rng, s, p_in)
+        us.append(mem[a])
+        vs.append(mem[b])
+    m_out = rng.binomial(max(n * (n - 1) // 2, 0), min(1.0, n * mean_degree * mixing / 2 /
+                                                          max(n * (n - 1) / 2, 1)))
+    if c > 1 and m_out:
+        a, b = _gnm_pairs(rng, n, int(m_out * 1.0 * c / max(c - 1, 1)) + 1)
+        between = label[a] != label[b]
+        us.append(a[between][:m_out])
+        vs.append(b[between][:m_out])
+    u = np.concatenate(us) if us else np.zeros(0, dtype=np.int64)
+    v = np.concatenate(vs) if vs else np.zeros(0, dtype=np.int64)
+    return from_edges(n, u, v, communities=label.astype(np.int32))
+
+
+@njit(cache=True)
+def _unit(key, counter):
+    z = key + np.uint64(counter) * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _preferential(n, m, triangle_prob, key):
+    """Barabasi-Albert (triangle_prob = 0) or Holme-Kim powerlaw-cluster growth.
+
+    Starts from a clique of m + 1 nodes; each new node links to m distinct existing nodes, the
+    first by preferential attachment, each further one closing a triangle with probability
+    ``triangle_prob`` (a random neighbour of the previous target) or else preferentially.
+    """
+    m0 = m + 1
+    e_cap = m0 * (m0 - 1) // 2 + (n - m0) * m
+    eu = np.empty(e_cap, dtype=np.int64)
+    ev = np.empty(e_cap, dtype=np.int64)
+    rep = np.empty(2 * e_cap, dtype=np.int64)  # each edge's two ends: degree-proportional sampling
+    head = np.full(n, -1, dtype=np.int64)  # adjacency as linked lists, for triangle closing
+    nxt = np.empty(2 * e_cap, dtype=np.int64)
+    nbr = np.empty(2 * e_cap, dtype=np.int64)
+    deg = np.zeros(n, dtype=np.int64)
+    ne = 0
+    counter = 0
+    for a in range(m0):
+        for b in range(a + 1, m0):
+            eu[ne] = a
+            ev[ne] = b
+            rep[2 * ne] = a
+            rep[2 * ne + 1] = b
+            nbr[2 * ne] = b
+            nxt[2 * ne] = head[a]
+            head[a] = 2 * ne
+            nbr[2 * ne + 1] = a
+            nxt[2 * ne + 1] = head[b]
+            head[b] = 2 * ne + 1
+            deg[a] += 1
+            deg[b] += 1
+            ne += 1
+    targets = np.empty(m, dtype=np.int64)
+    for v in range(m0, n):
+        nt = 0
+        tries = 0
+        while nt < m:
+            tries += 1
+            t = -1
+            if nt > 0 and triangle_prob > 0.0 and tries < 50 * m:
+                counter += 1
+                if _unit(key, counter) < triangle_prob:
+                    last = targets[nt - 1]
+                    counter += 1
+                    k = int(_unit(key, counter) * deg[last])
+                    e = head[last]
+                    for _ in range(k):
+                        e = nxt[e]
+                    t = nbr[e]
+            if t < 0:
+                counter += 1
+                t = rep[int(_unit(key, counter) * (2 * ne))]
+            dup = False
+            for j in range(nt):
+                if targets[j] == t:
+                    dup = True
+                    break
+            if not dup:
+                targets[nt] = t
+                nt += 1
+        for j in range(m):
+            t = targets[j]
+            eu[ne] = v
+            ev[ne] = t
+            rep[2 * ne] = v
+            rep[2 * ne + 1] = t
+            nbr[2 * ne] = t
+            nxt[2 * ne] = head[v]
+            head[v] = 2 * ne
+            nbr[2 * ne + 1] = v
+            nxt[2 * ne + 1] = head[t]
+            head[t] = 2 * ne + 1
+            deg[v] += 1
+            deg[t] += 1
+            ne += 1
+    return eu[:ne], ev[:ne]
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def read_graph(path: str | Path, fmt: str | None = None) -> SocialGraph:
+    """Read a graph file: an edge list (two node ids per line, ``#`` comments), GraphML or GEXF.
+
+    Raises:
+        GraphFileError: naming the line of a malformed edge list.
+    """
+    path = Path(path)
+    fmt = fmt or {".graphml": "graphml", ".gexf": "gexf"}.get(path.suffix.lower(), "edgelist")
+    if fmt == "edgelist":
+        return read_edgelist(path)
+    try:
+        g = nx.read_graphml(path) if fmt == "graphml" else nx.read_gexf(path)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+        raise GraphFileError(f"not a valid {fmt} file: {exc}") from None
+    if g.is_directed():
+        g = g.to_undirected()
+    if g.number_of_nodes() > MAX_GRAPH_NODES:
+        raise GraphFileError(f"more than {MAX_GRAPH_NODES:,} nodes")
+    return from_networkx(g)
+
+
+def read_edgelist(path: Path) -> SocialGraph:
+    """Read a whitespace-separated edge list; node ids may be any tokens (relabelled 0..n-1)."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path, sep=r"\s+", comment="#", header=None, usecols=[0, 1], dtype=str,
+                         engine="c", names=["u", "v"], on_bad_lines="error", skip_blank_lines=True)
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+        _raise_bad_line(path)
+        raise GraphFileError("cannot be read as an edge list") from None
+    except pd.errors.EmptyDataError:
+        raise GraphFileError("the file has no edges") from None
+    if df["v"].isna().any():
+        _raise_bad_line(path)
+    if df.shape[0] == 0:
+        raise GraphFileError("the file has no edges")
+    codes, labels = pd.factorize(pd.concat([df["u"], df["v"]], ignore_index=True))
+    if labels.shape[0] > MAX_GRAPH_NODES:
+        raise GraphFileError(f"more than {MAX_GRAPH_NODES:,} nodes")
+    half = df.shape[0]
+    numeric = pd.to_numeric(pd.Series(labels), errors="coerce")
+    labels_out = numeric.to_numpy() if not numeric.isna().any() else np.asarray(labels)
+    return from_edges(labels.shape[0], codes[:half], codes[half:], labels=labels_out)
+
+
+def _raise_bad_line(path: Path) -> None:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            text = line.split("#", 1)[0].strip()
+            if text and len(text.split()) < 2:
+                raise GraphFileError(f"expected two node ids, got {line.strip()!r}", line=number)
+            if text and len(text.split()) > 3:
+                raise GraphFileError(
+                    f"expected two node ids (and an optional weight), got {line.strip()!r}",
+                    line=number)

@@ -1,0 +1,1 @@
+"""Platform environments: presets with sources, and the delivery mechanics."""

@@ -1,0 +1,1 @@
+"""Built-in scenario files (YAML) and the data they use."""

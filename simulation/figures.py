@@ -1,0 +1,49 @@
+"""The static funnel figure of a run (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from simulation.metrics import STAGE_COLUMNS  # noqa: E402
+
+STAGE_COLOURS = ["#d9d9d9", "#9ecae1", "#4292c6", "#6a51a3", "#31a354", "#e6550d"]
+
+
+def funnel_figure(result):
+    """Two panels: consumers per stage per day (stacked), and the drop-off from impressions to
+    customers on a log scale with each step's conversion percentage."""
+    ts, s = result.timeseries, result.summary
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), constrained_layout=True)
+    days = ts["day"].to_numpy()
+    left.stackplot(days, [ts[c].to_numpy() for c in STAGE_COLUMNS],
+                   labels=[c.capitalize() for c in STAGE_COLUMNS], colors=STAGE_COLOURS)
+    left.set(xlabel="day", ylabel="consumers", xlim=(days.min(), days.max()) if len(days) else None,
+             title=f"{s['scenario']}: consumers per stage")
+    left.legend(loc="upper left", fontsize=8, ncol=2)
+    steps = ["impressions", "reach", "stops", "engagements", "clicks", "customers"]
+    values = [s["impressions"], s["reach"], int(ts["stops"].sum()), s["engagements"], s["clicks"],
+              s["customers"]]
+    y = np.arange(len(steps))[::-1]
+    right.barh(y, np.maximum(values, 0.8), color="#4292c6", log=True)
+    right.set_yticks(y, [st.capitalize() for st in steps])
+    for k in range(len(steps)):
+        label = f"{values[k]:,}"
+        if k > 0 and values[k - 1]:
+            label += f"  ({100 * values[k] / values[k - 1]:.1f}% of previous)"
+        right.text(max(values[k], 1) * 1.1, y[k], label, va="center", fontsize=9)
+    right.set_xlim(0.8, max(max(values), 10) * 40)
+    right.set(xlabel="count (log scale)", title="drop-off: impressions to customers")
+    fig.text(0.99, 0.01, _money_line(s), ha="right", fontsize=9, color="#444")
+    return fig
+
+
+def _money_line(s: dict) -> str:
+    def fmt(v, spec):
+        return "n/a" if v is None else format(v, spec)
+    return (f"spend ${s['spend']:,.0f}   revenue ${s['revenue']:,.0f}   "
+            f"ROAS {fmt(s['roas'], '.2f')}   CAC ${fmt(s['cac'], ',.2f')}   "
+            f"customers {s['customers']:,}")

@@ -1,0 +1,476 @@
+"""The daily kernels (numba): sessions and ad eligibility, then exposures and responses.
+
+State is a structure of arrays (:class:`agents.consumer.ConsumerState`); the kernels loop over
+consumers in compiled code, in fixed chunks processed in parallel. Every random draw comes from the
+counter-based streams (:mod:`simulation.streams`) keyed by (day, consumer, decision), and every
+tally goes to its chunk's row, summed in chunk order afterwards: outputs do not depend on the
+number of threads. A consumer's update reads its neighbours' *yesterday* shares only (pull, not
+push), so no two threads write the same entry.
+
+The rules are documented in docs/ODD.md, section "Submodels".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from simulation.streams import (
+    DECAY, DELIVERY, EXPOSURE, RESPONSE, RETENTION, SESSION, SHARE, make_tag, subkey, uniform,
+)
+
+# Platform parameter columns (plat[p, col]).
+P_STOP, P_INTEREST, P_TRUST, P_CONV, P_CLICK, P_SHARE, P_FOLLOW, P_MECH, P_SHOP, P_PREC = range(10)
+N_PCOLS = 10
+MECH_SOCIAL, MECH_INTEREST, MECH_SEARCH, MECH_OWNED = 0, 1, 2, 3
+
+# Creative columns (cre[c, col]).
+C_PLATFORM, C_FORMAT_LIFT, C_TRUST_LIFT, C_HOOK, C_PURPOSE, C_QUALITY = range(6)
+N_CCOLS = 6
+PURPOSE_ATTENTION, PURPOSE_TRUST, PURPOSE_ACTION = 0, 1, 2
+
+# Behaviour scalars (beh[col]).
+(B_HOOK_MISS, B_TRUST_THRESHOLD, B_TRUST_DECAY, B_FATIGUE_PER_AD, B_FATIGUE_WEIGHT,
+ B_FATIGUE_LIMIT, B_FATIGUE_KEEP, B_ANNOY_LOSS, B_EARLY_LOSS, B_EARLY_FATIGUE, B_FORGET,
+ B_MAX_FEED, B_PEER_VIEW, B_INFL_REACH, B_REVIEW, B_REFERRAL, B_ADVOCATE_TRUST, B_OWNED_BOOST,
+ B_SHOP_LIFT, B_PRICE_FRICTION, B_REPURCHASE, B_ENGAGE_ATT, B_ENGAGE_TRUST, B_ENGAGE_ACT,
+ B_PRICE, B_REWARD, B_REFERRAL_ELASTICITY, B_CLICK_ATT, B_CLICK_TRUST, B_CLICK_ACT,
+ B_SKEPTICISM_WEIGHT) = range(31)
+N_BEH = 31
+
+# Bits of the code _expose returns.
+R_ENGAGED, R_FIRST_PURCHASE, R_REPEAT_PURCHASE = 1, 2, 4
+
+# Sources (agents.states.Source).
+S_ORGANIC, S_PAID, S_RETARGETING, S_INFLUENCER, S_PEER, S_REFERRAL, S_OWNED = range(7)
+
+# Peer content kinds (columns of the share masks).
+K_SHARE, K_REVIEW, K_REFERRAL = 0, 1, 2
+
+# Event tallies (ev[chunk, col, platform]).
+(E_IMPRESSIONS, E_REACH, E_STOPS, E_ENGAGEMENTS, E_CLICKS, E_FOLLOWS, E_SUBSCRIBES, E_SHARES,
+ E_NEW_CUSTOMERS, E_REPEAT, E_REVENUE, E_REFERRAL_SPEND, E_SENDS, E_UNSUBSCRIBES) = range(14)
+N_EVENTS = 14
+
+# Ad line columns: integers (ad_i[l, col]) and floats (ad_f[l, col]).
+A_PLATFORM, A_CREATIVE, A_SOURCE, A_CAP, A_POOL, A_WINDOW, A_SEGMENTS, A_IN_MARKET, A_PROF, \
+    A_OBJECTIVE = range(10)
+N_AI = 10
+AF_LAMBDA, AF_PRECISION = range(2)
+POOL_AWARE, POOL_ENGAGED, POOL_CUSTOMERS = 0, 1, 2
+OBJ_REACH, OBJ_ENGAGEMENT, OBJ_CONVERSIONS = 0, 1, 2
+
+# Sub-draws of one exposure (the low 4 bits of a tag's index).
+D_STOP, D_ENGAGE, D_FOLLOW, D_SHARE, D_CLICK, D_BUY, D_SUBSCRIBE = 0, 1, 2, 3, 4, 5, 6
+
+
+@njit(cache=True, inline="always")
+def _lowest_bit(mask):
+    p = 0
+    while ((mask >> np.uint32(p)) & np.uint32(1)) == 0:
+        p += 1
+    return p
+
+
+@njit(cache=True)
+def poisson_from_uniform(lam: float, u: float) -> int:
+    """Inverse-CDF Poisson draw from one uniform (exact for small lam; normal above 40)."""
+    if lam <= 0.0:
+        return 0
+    if lam > 40.0:
+        # Normal approximation via the inverse error function would need scipy; use
+        # a Wilson-Hilferty-free rational approximation of the normal quantile.
+        t = np.sqrt(-2.0 * np.log(min(u, 1.0 - u) + 1e-300))
+        z = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (
+            1.0 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t)
+        if u < 0.5:
+            z = -z
+        return max(0, int(lam + np.sqrt(lam) * z + 0.5))
+    p = np.exp(-lam)
+    s = p
+    k = 0
+    while u > s and k < 200:
+        k += 1
+        p *= lam / k
+        s += p
+    return k
+
+
+@njit(cache=True)
+def _eligible_weight(i, l, day, st, tr, ad_i, ad_f):
+    """Weight of consumer i in ad line l's delivery today (0: not eligible)."""
+    p = ad_i[l, A_PLATFORM]
+    bit = np.uint32(1) << np.uint32(p)
+    if (st.active[i] & bit) == 0 or st.hidden[i] != 0:
+        return 0.0
+    stage = st.stage[i]
+    if ad_i[l, A_SOURCE] == S_RETARGETING:
+        pool = ad_i[l, A_POOL]
+        if pool == POOL_CUSTOMERS:
+            return 1.0 if stage >= 4 else 0.0
+        if stage >= 4:
+            return 0.0
+        if pool == POOL_ENGAGED:
+            if stage < 2 or day - st.last_engaged_day[i] > ad_i[l, A_WINDOW]:
+                return 0.0
+        elif stage < 1 or day - st.last_touch_day[i] > ad_i[l, A_WINDOW]:
+            return 0.0
+        return 1.0
+    segs = ad_i[l, A_SEGMENTS]
+    if ((segs >> np.int64(tr.segment[i])) & np.int64(1)) == 0:
+        return 0.0
+    if ad_i[l, A_IN_MARKET] != 0 and tr.in_market[i] == 0 and stage < 1:
+        return 0.0
+    if ad_i[l, A_PROF] != 0 and tr.professional[i] == 0:
+        return 0.0
+    obj = ad_i[l, A_OBJECTIVE]
+    prec = ad_f[l, AF_PRECISION]
+    if obj == OBJ_CONVERSIONS:
+        return 1.0 + 3.0 * prec * (1.0 if stage >= 2 or tr.in_market[i] != 0 else 0.0)
+    return 1.0
+
+
+@njit(cache=True, parallel=True)
+def sessions_and_eligibility(dkey, day, n_chunks, st, tr, ad_i, ad_f, sums):
+    """Pass A: who opens which platform today, and each ad line's total eligible weight.
+
+    Writes ``st.active`` (bit mask per consumer) and ``sums[chunk, line]``.
+    """
+    n = st.stage.shape[0]
+    size = (n + n_chunks - 1) // n_chunks
+    for ch in prange(n_chunks):
+        # The work is in a serial helper: numba does not write back through a namedtuple's
+        # arrays indexed directly inside a prange body.
+        _sessions_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, st, tr, ad_i, ad_f,
+                        sums)
+
+
+@njit(cache=True)
+def _sessions_chunk(ch, lo, hi, dkey, day, st, tr, ad_i, ad_f, sums):
+    n_lines = ad_i.shape[0]
+    for i in range(lo, hi):
+        ck = subkey(dkey, i)
+        uses = tr.uses[i]
+        act = np.uint32(0)
+        m = uses
+        while m != 0:
+            p = _lowest_bit(m)
+            m &= m - np.uint32(1)
+            if uniform(ck, make_tag(SESSION, p, 0, 0)) < tr.activity[tr.segment[i], p]:
+                act |= np.uint32(1) << np.uint32(p)
+        st.active[i] = act
+        for l in range(n_lines):
+            sums[ch, l] += _eligible_weight(i, l, day, st, tr, ad_i, ad_f)
+
+
+@njit(cache=True)
+def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i, owned_f,
+            ev, bought):
+    """One exposure of consumer i to creative c from source src.
+
+    Returns a bit code: R_ENGAGED, R_FIRST_PURCHASE, R_REPEAT_PURCHASE (0: nothing happened).
+    """
+    p = np.int64(cre[c, C_PLATFORM])
+    bit = np.uint32(1) << np.uint32(p)
+    ev[ch, E_IMPRESSIONS, p] += 1.0
+    if (st.reached[i] & bit) == 0:
+        st.reached[i] |= bit
+        ev[ch, E_REACH, p] += 1.0
+    sponsored = src == S_PAID or src == S_RETARGETING
+    if sponsored:
+        st.fatigue[i] += beh[B_FATIGUE_PER_AD]
+        if st.hidden[i] == 0 and st.fatigue[i] > beh[B_FATIGUE_LIMIT]:
+            st.hidden[i] = 1
+            st.trust[i] = max(0.0, st.trust[i] - beh[B_ANNOY_LOSS])
+    hook = np.int64(cre[c, C_HOOK])
+    # hook -1 (friends' content) always fits: people share what resonates with their friends.
+    if hook < 0 or (tr.hooks[i] >> np.uint8(hook)) & np.uint8(1):
+        hook_fit = 1.0
+    else:
+        hook_fit = beh[B_HOOK_MISS]
+    p_stop = plat[p, P_STOP] * cre[c, C_FORMAT_LIFT] * hook_fit * cred[src]
+    p_stop *= max(0.0, 1.0 - beh[B_FATIGUE_WEIGHT] * st.fatigue[i])
+    if sponsored:
+        p_stop *= 1.0 - beh[B_SKEPTICISM_WEIGHT] * tr.ad_skepticism[i]
+    base = index * 16
+    if uniform(ck, make_tag(RESPONSE, p, src, base + D_STOP)) >= p_stop:
+        return 0
+    # Stopped: a touch.
+    ev[ch, E_STOPS, p] += 1.0
+    stage = st.stage[i]
+    st.touches[i] += 1
+    if stage < 4:
+        st.pre_touches[i, p] += 1
+    if st.first_platform[i] < 0:
+        st.first_platform[i] = p
+        st.first_source[i] = src
+    st.last_platform[i] = p
+    st.last_source[i] = src
+    st.last_touch_day[i] = day
+    if stage == 0:
+        stage = 1
+    purpose = np.int64(cre[c, C_PURPOSE])
+    quality = cre[c, C_QUALITY]
+    engage = plat[p, P_INTEREST] * quality * hook_fit * beh[B_ENGAGE_ATT + purpose]
+    if src == S_PEER or src == S_REFERRAL:
+        engage *= 0.5 + tr.peer_susceptibility[i]
+    result = 0
+    if uniform(ck, make_tag(RESPONSE, p, src, base + D_ENGAGE)) < engage:
+        result |= R_ENGAGED
+        ev[ch, E_ENGAGEMENTS, p] += 1.0
+        st.last_engaged_day[i] = day
+        if stage < 2:
+            stage = 2
+        mech = np.int64(plat[p, P_MECH])
+        if mech != MECH_OWNED and (st.follows[i] & bit) == 0:
+            if uniform(ck, make_tag(RESPONSE, p, src, base + D_FOLLOW)) < plat[p, P_FOLLOW]:
+                st.follows[i] |= bit
+                ev[ch, E_FOLLOWS, p] += 1.0
+        if uniform(ck, make_tag(RESPONSE, p, src, base + D_SHARE)) < plat[p, P_SHARE] * quality:
+            st.shared_now[i, K_SHARE] |= bit
+            ev[ch, E_SHARES, p] += 1.0
+        for o in range(owned_i.shape[0]):
+            ob = np.uint32(1) << np.uint32(owned_i[o, 0])
+            if (st.subscribed[i] & ob) == 0:
+                u = uniform(ck, make_tag(RESPONSE, p, src, base + D_SUBSCRIBE + o))
+                if u < owned_f[o, 0]:
+                    st.subscribed[i] |= ob
+                    ev[ch, E_SUBSCRIBES, owned_i[o, 0]] += 1.0
+    if purpose == PURPOSE_TRUST:
+        gain = plat[p, P_TRUST] * cre[c, C_TRUST_LIFT] * cred[src] * quality
+        st.trust[i] += gain * (1.0 - st.trust[i])
+    if stage >= 3:
+        # Trusting consumers take the next step: a click, most of all on sales content [B].
+        p_click = plat[p, P_CLICK] * beh[B_CLICK_ATT + purpose]
+        if uniform(ck, make_tag(RESPONSE, p, src, base + D_CLICK)) < p_click:
+            ev[ch, E_CLICKS, p] += 1.0
+            if bought[0] == 0:
+                conv = plat[p, P_CONV] * st.trust[i] * np.exp(
+                    -beh[B_PRICE_FRICTION] * tr.price_sensitivity[i])
+                if plat[p, P_SHOP] > 0.0:
+                    conv *= beh[B_SHOP_LIFT]
+                if uniform(ck, make_tag(RESPONSE, p, src, base + D_BUY)) < conv:
+                    price = beh[B_PRICE]
+                    st.purchases[i] += 1
+                    st.revenue[i] += price
+                    ev[ch, E_REVENUE, p] += price
+                    bought[0] = 1
+                    if stage == 3:
+                        stage = 4
+                        st.purchase_platform[i] = p
+                        st.purchase_source[i] = src
+                        st.first_purchase_day[i] = day
+                        ev[ch, E_NEW_CUSTOMERS, p] += 1.0
+                        result |= R_FIRST_PURCHASE
+                    else:
+                        ev[ch, E_REPEAT, p] += 1.0
+                        result |= R_REPEAT_PURCHASE
+                    if src == S_REFERRAL:
+                        ev[ch, E_REFERRAL_SPEND, p] += beh[B_REWARD]
+    elif purpose == PURPOSE_ACTION:
+        # Selling before trust backfires a little [C]: "jab, jab, jab, right hook".
+        st.trust[i] = max(0.0, st.trust[i] - beh[B_EARLY_LOSS])
+        st.fatigue[i] += beh[B_EARLY_FATIGUE]
+    if stage == 2 and st.trust[i] >= beh[B_TRUST_THRESHOLD]:
+        stage = 3
+    st.stage[i] = stage
+    return result
+
+
+@njit(cache=True, parallel=True)
+def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, complete,
+                            mean_degree, sharers, influencer_on, infl_platform, infl_creative,
+                            n_influencers, plat, cre, beh, cred, lib_off, lib_cum, lib_creative,
+                            ad_i, ad_f, owned_i, owned_f, peer_creative, ev, ev_line, ev_post,
+                            stage_counts, trust_sum, new_reach):
+    """Pass B: every consumer's day: exposures, responses, word of mouth, retention, decay.
+
+    Tallies go to row ``ch`` of ``ev`` (events x platforms), ``ev_line`` (delivered impressions per
+    ad line), ``ev_post`` (impressions and engagements per library post), ``stage_counts``,
+    ``trust_sum`` and ``new_reach``.
+    """
+    n = st.stage.shape[0]
+    size = (n + n_chunks - 1) // n_chunks
+    for ch in prange(n_chunks):
+        _day_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, st, tr, g_indptr,
+                   g_indices, complete, mean_degree, sharers, influencer_on, infl_platform,
+                   infl_creative, n_influencers, plat, cre, beh, cred, lib_off, lib_cum,
+                   lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, ev, ev_line,
+                   ev_post, stage_counts, trust_sum, new_reach)
+
+
+@njit(cache=True)
+def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, complete, mean_degree, sharers,
+               influencer_on, infl_platform, infl_creative, n_influencers, plat, cre, beh, cred,
+               lib_off, lib_cum, lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, ev,
+               ev_line, ev_post, stage_counts, trust_sum, new_reach):
+    """One chunk of consumers' day (serial; chunks run in parallel)."""
+    n = st.stage.shape[0]
+    b = np.zeros(1, dtype=np.uint8)  # bought today (at most one purchase a day)
+    for i in range(lo, hi):
+        ck = subkey(dkey, i)
+        act = st.active[i]
+        b[0] = 0
+        was_reached = st.reached[i] != 0
+        owned_touch = False
+        first_buy = False
+        # 1. Owned-list sends (no session needed: the send waits in the inbox).
+        for o in range(owned_i.shape[0]):
+            op = owned_i[o, 0]
+            ob = np.uint32(1) << np.uint32(op)
+            if owned_i[o, 2] != 0 and (st.subscribed[i] & ob) != 0:
+                ev[ch, E_SENDS, op] += 1.0
+                r = _expose(i, owned_i[o, 1], S_OWNED, o, ck, ch, day, st, tr, plat, cre,
+                            beh, cred, owned_i, owned_f, ev, b)
+                first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                owned_touch = True
+                u = uniform(ck, make_tag(RESPONSE, op, S_OWNED, (1 << 30) + o))
+                if u < owned_f[o, 1]:
+                    st.subscribed[i] &= ~ob
+                    ev[ch, E_UNSUBSCRIBES, op] += 1.0
+        # 2. Friends' shares, reviews and referrals from yesterday; influencer posts today.
+        if act != 0:
+            if not complete:
+                for e in range(g_indptr[i], g_indptr[i + 1]):
+                    j = g_indices[e]
+                    local = e - g_indptr[i]
+                    for kind in range(3):
+                        m = st.shared_prev[j, kind] & act
+                        while m != 0:
+                            p = _lowest_bit(m)
+                            m &= m - np.uint32(1)
+                            idx = local * 4 + kind
+                            if uniform(ck, make_tag(EXPOSURE, p, S_PEER, idx)) < beh[
+                                    B_PEER_VIEW]:
+                                src = S_REFERRAL if kind == K_REFERRAL else S_PEER
+                                r = _expose(i, peer_creative[p, kind], src, idx, ck, ch, day,
+                                            st, tr, plat, cre, beh, cred, owned_i, owned_f,
+                                            ev, b)
+                                first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                    if influencer_on and st.influencer[j] != 0 and (
+                            act >> np.uint32(infl_platform)) & np.uint32(1):
+                        if uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER,
+                                                local)) < beh[B_INFL_REACH]:
+                            r = _expose(i, infl_creative, S_INFLUENCER, local, ck, ch, day,
+                                        st, tr, plat, cre, beh, cred, owned_i, owned_f, ev,
+                                        b)
+                            first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+            else:
+                # Well mixed: each consumer meets mean_degree random others a day.
+                others = max(n - 1, 1)
+                m = act
+                while m != 0:
+                    p = _lowest_bit(m)
+                    m &= m - np.uint32(1)
+                    for kind in range(3):
+                        lam = beh[B_PEER_VIEW] * mean_degree * sharers[p, kind] / others
+                        u = uniform(ck, make_tag(EXPOSURE, p, S_PEER, kind))
+                        k = poisson_from_uniform(lam, u)
+                        for q in range(k):
+                            idx = 4 * q + kind
+                            src = S_REFERRAL if kind == K_REFERRAL else S_PEER
+                            r = _expose(i, peer_creative[p, kind], src, idx, ck, ch, day, st,
+                                        tr, plat, cre, beh, cred, owned_i, owned_f, ev, b)
+                            first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                if influencer_on and (act >> np.uint32(infl_platform)) & np.uint32(1):
+                    lam = beh[B_INFL_REACH] * mean_degree * n_influencers / others
+                    u = uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER, 0))
+                    for q in range(poisson_from_uniform(lam, u)):
+                        r = _expose(i, infl_creative, S_INFLUENCER, q, ck, ch, day, st, tr,
+                                    plat, cre, beh, cred, owned_i, owned_f, ev, b)
+                        first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+        # 3. The brand's organic posts, by each platform's mechanic.
+        m = act
+        while m != 0:
+            p = _lowest_bit(m)
+            m &= m - np.uint32(1)
+            lo, hi = lib_off[p], lib_off[p + 1]
+            if hi == lo:
+                continue
+            mech = np.int64(plat[p, P_MECH])
+            if mech == MECH_SOCIAL and (st.follows[i] & (np.uint32(1) << np.uint32(p))) == 0:
+                continue
+            if mech == MECH_SEARCH and st.stage[i] < 1 and tr.in_market[i] == 0:
+                continue
+            total = lib_cum[hi - 1]
+            u = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 0))
+            k = min(poisson_from_uniform(total, u), np.int64(beh[B_MAX_FEED]))
+            for q in range(k):
+                target = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 1 + q)) * total
+                pos = lo + np.searchsorted(lib_cum[lo:hi], target, side="right")
+                pos = min(pos, hi - 1)
+                r = _expose(i, lib_creative[pos], S_ORGANIC, q, ck, ch, day, st, tr, plat,
+                            cre, beh, cred, owned_i, owned_f, ev, b)
+                first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                ev_post[ch, pos, 0] += 1.0
+                if r & R_ENGAGED:
+                    ev_post[ch, pos, 1] += 1.0
+        # 4. Paid and retargeting lines.
+        for l in range(ad_i.shape[0]):
+            w = _eligible_weight(i, l, day, st, tr, ad_i, ad_f)
+            if w <= 0.0:
+                continue
+            p = ad_i[l, A_PLATFORM]
+            src = ad_i[l, A_SOURCE]
+            u = uniform(ck, make_tag(DELIVERY, p, src, l))
+            k = min(poisson_from_uniform(ad_f[l, AF_LAMBDA] * w, u), ad_i[l, A_CAP])
+            ev_line[ch, l] += k
+            for q in range(k):
+                if st.hidden[i] != 0:
+                    break
+                r = _expose(i, ad_i[l, A_CREATIVE], src, l * 128 + q, ck, ch, day, st, tr,
+                            plat, cre, beh, cred, owned_i, owned_f, ev, b)
+                first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+        # 5. Word of mouth for tomorrow: reviews by new customers, referrals by advocates.
+        home = _home_platform(i, st, tr)
+        if home >= 0:
+            hb = np.uint32(1) << np.uint32(home)
+            if first_buy and uniform(ck, make_tag(SHARE, home, 0, 0)) < beh[B_REVIEW]:
+                st.shared_now[i, K_REVIEW] |= hb
+                ev[ch, E_SHARES, home] += 1.0
+            if st.stage[i] == 5:
+                rate = beh[B_REFERRAL] * (1.0 + beh[B_REFERRAL_ELASTICITY] * beh[B_REWARD] / beh[B_PRICE])
+                if uniform(ck, make_tag(SHARE, home, 0, 1)) < rate:
+                    st.shared_now[i, K_REFERRAL] |= hb
+                    ev[ch, E_SHARES, home] += 1.0
+        # 6. Retention: customers buy again on their repurchase cycle.
+        stage = st.stage[i]
+        if stage >= 4 and b[0] == 0 and beh[B_REPURCHASE] > 0.0:
+            rate = beh[B_REPURCHASE] * (0.5 + st.trust[i])
+            if owned_touch:
+                rate *= 1.0 + beh[B_OWNED_BOOST]
+            if uniform(ck, make_tag(RETENTION, 0, 0, 0)) < rate:
+                price = beh[B_PRICE]
+                ap = st.purchase_platform[i]
+                st.purchases[i] += 1
+                st.revenue[i] += price
+                ev[ch, E_REVENUE, ap] += price
+                ev[ch, E_REPEAT, ap] += 1.0
+                if stage == 4 and st.trust[i] >= beh[B_ADVOCATE_TRUST]:
+                    stage = 5
+        # 7. Decay: trust drifts to baseline, fatigue recovers, untouched attention fades.
+        base = tr.baseline_trust[i]
+        st.trust[i] += (base - st.trust[i]) * beh[B_TRUST_DECAY]
+        st.fatigue[i] *= beh[B_FATIGUE_KEEP]
+        if st.last_touch_day[i] < day and (stage == 1 or stage == 2):
+            if uniform(ck, make_tag(DECAY, 0, 0, 0)) < beh[B_FORGET]:
+                stage -= 1
+        if stage == 3 and st.trust[i] < beh[B_TRUST_THRESHOLD]:
+            stage = 2
+        st.stage[i] = stage
+        # 8. Tallies.
+        stage_counts[ch, stage] += 1
+        trust_sum[ch] += st.trust[i]
+        if not was_reached and st.reached[i] != 0:
+            new_reach[ch] += 1
+
+
+@njit(cache=True, inline="always")
+def _home_platform(i, st, tr):
+    """The platform a consumer posts reviews and referrals on: where it bought, else its first."""
+    p = st.purchase_platform[i]
+    if p >= 0 and (tr.uses[i] >> np.uint32(p)) & np.uint32(1):
+        return p
+    if tr.uses[i] == 0:
+        return -1
+    return _lowest_bit(tr.uses[i])

@@ -1,0 +1,310 @@
+"""FunnelModel: builds the parts of a scenario and runs the daily process (DESIGN.md 4.3).
+
+The model holds the consumers' state in arrays (:class:`agents.consumer.ConsumerState`), the
+social graph in CSR form, the platforms' parameters and the brand. ``step()`` is one day:
+
+1. the brand acts (posts, impressions bought, influencer posts, sends);
+2. sessions: who opens which platform (kernel pass A, which also sizes each ad line's audience);
+3. delivery and response, word of mouth, retention and decay (kernel pass B);
+4. the day's metrics row, collected by Mesa's DataCollector.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from agents.brand import AdPlan, Brand, InfluencerPlan, OrganicPlan, OwnedPlan
+from agents.consumer import Consumer, Traits, new_state
+from agents.network import GraphFileError, SocialGraph, generate, read_graph
+from agents.population import build_population
+from agents.states import Source
+from platforms.content import Format, Hook, Purpose
+from platforms.registry import PlatformParams, resolve
+from simulation import kernels as K
+from simulation.errors import Problem, ScenarioError
+from simulation.library import PostLibrary
+from simulation.metrics import STAGE_COLUMNS, TIMESERIES_COLUMNS, model_reporters, platform_day_row
+from simulation.scenario import Scenario
+from simulation.streams import day_key, run_key
+
+MAX_CHUNKS = 256  # fixed work units of the kernels; independent of the thread count
+
+
+def build_graph(scenario: Scenario, seed: int | np.random.SeedSequence) -> SocialGraph:
+    """The scenario's social graph, generated or read from its file."""
+    net = scenario.audience.network
+    if net.file is not None:
+        try:
+            graph = read_graph(net.file, net.format)
+        except GraphFileError as exc:
+            raise ScenarioError(net.file, [Problem("audience.network.file", str(exc))]) from None
+        size = scenario.audience.size
+        if size is not None and size != graph.n:
+            raise ScenarioError(scenario.name, [Problem(
+                "audience.size", f"does not match the {graph.n:,} nodes of the graph file",
+                value=size, suggestion="remove audience.size: the file sets it")])
+        return graph
+    child = np.random.SeedSequence(seed) if isinstance(seed, int) else seed
+    graph_seed = int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    return generate(net.model or "powerlaw_cluster", scenario.audience.size, net.mean_degree,
+                    graph_seed, triangle_prob=net.triangle_prob, rewire_prob=net.rewire_prob,
+                    communities=net.communities, mixing=net.mixing)
+
+
+class FunnelModel(mesa.Model):
+    """An audience moving through a brand's social-media funnel.
+
+    Args:
+        scenario: a validated :class:`~simulation.scenario.Scenario`.
+        seed: the run's seed (default: the scenario's). Every random number of the run derives
+            from it: the graph, the population, and each day's decisions.
+        graph: a prebuilt graph to use instead of building the scenario's (for experiments that
+            reuse one graph across runs).
+
+    Attributes:
+        state: the consumers' state arrays; ``population``: their traits; ``graph``: CSR graph.
+        platform_names: platforms in kernel order; ``day``: days simulated so far.
+        datacollector: Mesa DataCollector with one row per day (``TIMESERIES_COLUMNS``).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, *,
+                 graph: SocialGraph | None = None):
+        seed = scenario.seed if seed is None else int(seed)
+        super().__init__(rng=seed)
+        self.spec = scenario
+        self.seed = seed
+        graph_seq, population_seq, influencer_seq = np.random.SeedSequence(seed).spawn(3)
+        self.key = run_key(seed)
+        self.platform_names = scenario.platforms_used()
+        overrides = scenario.platform_overrides()
+        self.platform_params: list[PlatformParams] = [
+            resolve(name, overrides.get(name)) for name in self.platform_names]
+        self.graph = graph if graph is not None else build_graph(scenario, graph_seq)
+        n = self.graph.n
+        self.population = build_population(n, scenario.audience.segments, self.platform_names,
+                                           scenario.behavior.trait_sd, population_seq)
+        self.traits = Traits(**{f: getattr(self.population, f) for f in Traits._fields})
+        self.state = new_state(n, len(self.platform_names), self.population.baseline_trust)
+        self._compile_parameters()
+        self._compile_strategy(influencer_seq)
+        self.library = PostLibrary(self.platform_params)
+        self.n_chunks = max(1, min(MAX_CHUNKS, n // 256))
+        self.day = 0
+        self.today: dict = {}
+        self.platform_days: list[np.ndarray] = []
+        self.reach_total = 0
+        self.datacollector = mesa.DataCollector(model_reporters=model_reporters())
+        self.consumers: list[Consumer] = []
+        if scenario.materialize_agents:
+            self.consumers = [Consumer(self, i) for i in range(n)]
+
+    # -- set-up --------------------------------------------------------------------------------
+
+    def _compile_parameters(self) -> None:
+        sc, beh = self.spec, self.spec.behavior
+        self.plat = np.zeros((len(self.platform_params), K.N_PCOLS))
+        for p, pp in enumerate(self.platform_params):
+            self.plat[p, [K.P_STOP, K.P_INTEREST, K.P_TRUST, K.P_CONV, K.P_CLICK, K.P_SHARE,
+                          K.P_FOLLOW, K.P_MECH, K.P_SHOP, K.P_PREC]] = [
+                pp.stop_rate, pp.interest_rate, pp.trust_gain, pp.conversion_rate, pp.click_rate,
+                pp.share_rate, pp.follow_rate, int(pp.mechanic), float(pp.shoppable),
+                pp.targeting_precision]
+        b = np.zeros(K.N_BEH)
+        repurchase = sc.product.repurchase_days
+        reward = sc.strategy.referral.reward if sc.strategy.referral else 0.0
+        values = {
+            K.B_HOOK_MISS: beh.hook_miss, K.B_TRUST_THRESHOLD: beh.trust_threshold,
+            K.B_TRUST_DECAY: 1.0 - 0.5 ** (1.0 / beh.trust_half_life_days),
+            K.B_FATIGUE_PER_AD: beh.fatigue_per_ad, K.B_FATIGUE_WEIGHT: beh.fatigue_weight,
+            K.B_FATIGUE_LIMIT: beh.fatigue_limit,
+            K.B_FATIGUE_KEEP: 0.5 ** (1.0 / beh.fatigue_half_life_days),
+            K.B_ANNOY_LOSS: beh.annoyance_trust_loss, K.B_EARLY_LOSS: beh.early_sell_trust_loss,
+            K.B_EARLY_FATIGUE: beh.early_sell_fatigue,
+            K.B_FORGET: 1.0 - 0.5 ** (1.0 / beh.memory_half_life_days),
+            K.B_MAX_FEED: beh.max_feed_exposures, K.B_PEER_VIEW: beh.peer_view_prob,
+            K.B_INFL_REACH: beh.influencer_reach, K.B_REVIEW: beh.review_rate,
+            K.B_REFERRAL: beh.referral_rate, K.B_ADVOCATE_TRUST: beh.advocate_trust,
+            K.B_OWNED_BOOST: beh.owned_repurchase_boost, K.B_SHOP_LIFT: beh.shoppable_lift,
+            K.B_PRICE_FRICTION: sc.product.price / beh.price_reference,
+            K.B_REPURCHASE: 1.0 - np.exp(-1.0 / repurchase) if repurchase else 0.0,
+            K.B_ENGAGE_ATT: beh.purpose_engagement.attention,
+            K.B_ENGAGE_TRUST: beh.purpose_engagement.trust,
+            K.B_ENGAGE_ACT: beh.purpose_engagement.action,
+            K.B_PRICE: sc.product.price, K.B_REWARD: reward,
+            K.B_REFERRAL_ELASTICITY: beh.referral_reward_elasticity,
+            K.B_CLICK_ATT: beh.purpose_click.attention, K.B_CLICK_TRUST: beh.purpose_click.trust,
+            K.B_CLICK_ACT: beh.purpose_click.action, K.B_SKEPTICISM_WEIGHT: beh.skepticism_weight,
+        }
+        for k, v in values.items():
+            b[k] = v
+        self.beh = b
+        c = beh.credibility
+        self.cred = np.array([c.organic, c.paid, c.retargeting, c.influencer, c.peer, c.referral,
+                              c.owned])
+        assert len(self.cred) == len(Source)
+        self._creatives: list[list[float]] = []
+
+    def _creative(self, platform: int, fmt: str, hook: str | None, purpose: str,
+                  quality: float) -> int:
+        """Register a creative; returns its row in the creative table."""
+        pp = self.platform_params[platform]
+        trust_lift = self.spec.behavior.format_trust_lift.get(fmt, 1.0)
+        hook_code = -1 if hook is None else int(Hook[hook.upper()])
+        Format[fmt.upper()]  # noqa: B018 - validated by the schema; fails loudly if not
+        self._creatives.append([platform, pp.format_lift(fmt), trust_lift, hook_code,
+                                int(Purpose[purpose.upper()]), quality])
+        return len(self._creatives) - 1
+
+    def _compile_strategy(self, influencer_seq: np.random.SeedSequence) -> None:
+        s = self.spec.strategy
+        idx = {name: p for p, name in enumerate(self.platform_names)}
+        organic = [OrganicPlan(idx[o.platform],
+                               self._creative(idx[o.platform], o.format, o.hook, o.purpose,
+                                              o.quality), o.posts_per_week, o.cost_per_post)
+                   for o in s.organic]
+        seg_bits = {name: k for k, name in enumerate(self.population.segment_names)}
+        ads, ad_i, ad_f = [], [], []
+        for line in s.paid:
+            p = idx[line.platform]
+            c = self._creative(p, line.format, line.hook, line.purpose, line.quality)
+            names = line.targeting.segments or list(seg_bits)
+            mask = sum(1 << seg_bits[name] for name in names)
+            ads.append(AdPlan(p, c, line.daily_budget, self.platform_params[p].cpm))
+            ad_i.append([p, c, K.S_PAID, line.frequency_cap, 0, 0, mask,
+                         int(line.targeting.in_market_only), int(line.targeting.professionals_only),
+                         ["reach", "engagement", "conversions"].index(line.objective)])
+            ad_f.append([0.0, self.platform_params[p].targeting_precision])
+        for line in s.retargeting:
+            p = idx[line.platform]
+            c = self._creative(p, line.format, line.hook, line.creative, line.quality)
+            ads.append(AdPlan(p, c, line.daily_budget, self.platform_params[p].cpm))
+            ad_i.append([p, c, K.S_RETARGETING, line.frequency_cap,
+                         ["aware", "engaged", "customers"].index(line.pool), line.window_days,
+                         0, 0, 0, 0])
+            ad_f.append([0.0, self.platform_params[p].targeting_precision])
+        self.ad_i = np.array(ad_i, dtype=np.int64).reshape(-1, K.N_AI)
+        self.ad_f = np.array(ad_f, dtype=np.float64).reshape(-1, 2)
+        owned, owned_i, owned_f = [], [], []
+        for line in s.owned:
+            p = idx[line.platform]
+            c = self._creative(p, line.format, line.hook, line.purpose, line.quality)
+            owned.append(OwnedPlan(p, c, line.sends_per_week,
+                                   self.platform_params[p].cost_per_send))
+            owned_i.append([p, c, 0])
+            owned_f.append([line.capture_rate, line.unsubscribe_rate])
+        self.owned_i = np.array(owned_i, dtype=np.int64).reshape(-1, 3)
+        self.owned_f = np.array(owned_f, dtype=np.float64).reshape(-1, 2)
+        influencers = None
+        self.infl_platform, self.infl_creative, self.n_influencers = 0, 0, 0
+        inf = s.influencers
+        if inf is not None and inf.count > 0:
+            p = idx[inf.platform]
+            self.infl_platform = p
+            self.infl_creative = self._creative(p, inf.format, inf.hook, inf.purpose, inf.quality)
+            chosen = self._select_influencers(inf.count, inf.selection, influencer_seq)
+            self.state.influencer[chosen] = 1
+            self.n_influencers = int(chosen.shape[0])
+            influencers = InfluencerPlan(p, self.infl_creative, self.n_influencers,
+                                         inf.posts_per_week, inf.fee)
+        # Friends' content: a share (attention), a review (trust), a referral (action) per platform.
+        q = self.spec.behavior.peer_quality
+        self.peer_creative = np.array(
+            [[self._creative(p, "image", None, purpose, q) for purpose in ("attention", "trust",
+                                                                            "action")]
+             for p in range(len(self.platform_names))], dtype=np.int64).reshape(-1, 3)
+        self.cre = np.array(self._creatives, dtype=np.float64).reshape(-1, K.N_CCOLS)
+        self.brand = Brand(self, organic, ads, influencers, owned)
+
+    def _select_influencers(self, count: int, selection: str,
+                            seq: np.random.SeedSequence) -> np.ndarray:
+        n = self.graph.n
+        count = min(count, n)
+        if selection == "random":
+            return np.random.default_rng(seq).choice(n, size=count, replace=False)
+        return np.argsort(-self.graph.degree(), kind="stable")[:count]
+
+    # -- the day -------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Simulate one day."""
+        day = self.day
+        actions = self.brand.act(day)
+        self.library.publish(actions.posts, day)
+        dkey = day_key(self.key, day)
+        st, n_lines, n_plat = self.state, self.ad_i.shape[0], len(self.platform_names)
+        sums = np.zeros((self.n_chunks, n_lines))
+        K.sessions_and_eligibility(dkey, day, self.n_chunks, st, self.traits, self.ad_i,
+                                   self.ad_f, sums)
+        eligible = sums.sum(axis=0)
+        self.ad_f[:, K.AF_LAMBDA] = np.where(eligible > 0,
+                                             actions.impressions / np.maximum(eligible, 1e-300), 0)
+        if self.owned_i.shape[0]:
+            self.owned_i[:, 2] = actions.sends.astype(np.int64)
+        lib = self.library.today(day)
+        sharers = self._sharers() if self.graph.complete else np.zeros((n_plat, 3))
+        ev = np.zeros((self.n_chunks, K.N_EVENTS, n_plat))
+        ev_line = np.zeros((self.n_chunks, n_lines))
+        ev_post = np.zeros((self.n_chunks, lib.creative.shape[0], 2))
+        stage_counts = np.zeros((self.n_chunks, len(STAGE_COLUMNS)), dtype=np.int64)
+        trust_sum = np.zeros(self.n_chunks)
+        new_reach = np.zeros(self.n_chunks, dtype=np.int64)
+        K.exposures_and_responses(
+            dkey, day, self.n_chunks, st, self.traits, self.graph.indptr, self.graph.indices,
+            self.graph.complete, float(self.graph.mean_degree), sharers,
+            actions.influencer_posts > 0, self.infl_platform, self.infl_creative,
+            self.n_influencers, self.plat, self.cre, self.beh, self.cred, lib.offsets,
+            lib.cumulative, lib.creative, self.ad_i, self.ad_f, self.owned_i, self.owned_f,
+            self.peer_creative, ev, ev_line, ev_post, stage_counts, trust_sum, new_reach)
+        # Today's shares become tomorrow's feed.
+        st.shared_prev[:] = st.shared_now
+        st.shared_now[:] = 0
+        posts = ev_post.sum(axis=0)
+        self.library.record(lib.post, posts[:, 0], posts[:, 1])
+        self._record_day(ev.sum(axis=0), ev_line.sum(axis=0), actions, stage_counts.sum(axis=0),
+                         float(trust_sum.sum()), int(new_reach.sum()))
+        self.day += 1
+        self.datacollector.collect(self)
+
+    def _sharers(self) -> np.ndarray:
+        """Consumers who shared yesterday, per platform and kind (for a well-mixed population)."""
+        n_plat = len(self.platform_names)
+        out = np.zeros((n_plat, 3))
+        for kind in range(3):
+            col = self.state.shared_prev[:, kind]
+            for p in range(n_plat):
+                out[p, kind] = np.count_nonzero(col & np.uint32(1 << p))
+        return out
+
+    def _record_day(self, ev, delivered, actions, stages, trust_total, new_reach) -> None:
+        n_plat = len(self.platform_names)
+        spend = np.zeros(n_plat)
+        for line, plan in enumerate(self.brand.ads):
+            spend[plan.platform] += delivered[line] * plan.cpm / 1000.0
+        for p, cost in actions.fixed_costs.items():
+            spend[p] += cost
+        spend += ev[K.E_SENDS] * np.array([pp.cost_per_send for pp in self.platform_params])
+        spend += ev[K.E_REFERRAL_SPEND]
+        self.platform_days.append(platform_day_row(ev, spend))
+        self.reach_total += new_reach
+        n = self.state.stage.shape[0]
+        row = {"day": self.day + 1}
+        row.update({name: int(stages[s]) for s, name in enumerate(STAGE_COLUMNS)})
+        row.update({
+            "impressions": int(ev[K.E_IMPRESSIONS].sum()), "reach": int(self.reach_total),
+            "stops": int(ev[K.E_STOPS].sum()), "engagements": int(ev[K.E_ENGAGEMENTS].sum()),
+            "clicks": int(ev[K.E_CLICKS].sum()), "follows": int(ev[K.E_FOLLOWS].sum()),
+            "subscribers": int(ev[K.E_SUBSCRIBES].sum()), "shares": int(ev[K.E_SHARES].sum()),
+            "new_customers": int(ev[K.E_NEW_CUSTOMERS].sum()),
+            "repeat_purchases": int(ev[K.E_REPEAT].sum()),
+            "revenue": float(ev[K.E_REVENUE].sum()), "spend": float(spend.sum()),
+            "mean_trust": trust_total / n if n else 0.0,
+        })
+        assert list(row) == TIMESERIES_COLUMNS
+        self.today = row
+
+    def run(self, days: int | None = None) -> FunnelModel:
+        """Simulate ``days`` days (default: the scenario's); returns the model."""
+        for _ in range(self.spec.days if days is None else days):
+            self.step()
+        return self
