@@ -27,7 +27,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
 bench: $(BIN)/.installed
-	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_run.py --record
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

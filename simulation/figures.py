@@ -24,8 +24,8 @@ def funnel_figure(result):
     left.set(xlabel="day", ylabel="consumers", xlim=(days.min(), days.max()) if len(days) else None,
              title=f"{s['scenario']}: consumers per stage")
     left.legend(loc="upper left", fontsize=8, ncol=2)
-    steps = ["impressions", "reach", "stops", "engagements", "clicks", "customers"]
-    values = [s["impressions"], s["reach"], int(ts["stops"].sum()), s["engagements"], s["clicks"],
+    steps = ["impressions", "stops", "engagements", "clicks", "new customers"]
+    values = [s["impressions"], int(ts["stops"].sum()), s["engagements"], s["clicks"],
               s["customers"]]
     y = np.arange(len(steps))[::-1]
     right.barh(y, np.maximum(values, 0.8), color="#4292c6", log=True)
@@ -36,8 +36,9 @@ def funnel_figure(result):
             label += f"  ({100 * values[k] / values[k - 1]:.1f}% of previous)"
         right.text(max(values[k], 1) * 1.1, y[k], label, va="center", fontsize=9)
     right.set_xlim(0.8, max(max(values), 10) * 40)
-    right.set(xlabel="count (log scale)", title="drop-off: impressions to customers")
-    fig.text(0.99, 0.01, _money_line(s), ha="right", fontsize=9, color="#444")
+    right.set(xlabel="count over the run (log scale)",
+              title=f"drop-off: impressions to customers (reach {s['reach']:,})")
+    fig.suptitle(_money_line(s), fontsize=10, color="#444")
     return fig
 
 

@@ -1,0 +1,213 @@
+"""The ``funnelsim`` command line (typer + rich).
+
+User errors print one clear message (file, key path, value, what was expected, a suggestion) on
+stderr and exit with code 2, never a traceback; nothing is written when the input is bad.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from simulation.errors import FunnelsimError
+
+app = typer.Typer(
+    name="funnelsim",
+    help="Simulate audiences moving through social-media marketing funnels.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a scenario field: dotted.key=value (list items by "
+                               "index, e.g. strategy.paid.0.daily_budget=200). Repeatable."),
+]
+
+
+def _fail(error: Exception) -> None:
+    err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
+    days: Annotated[int | None, typer.Option(help="Days to simulate (overrides the file).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (overrides the file).")] = None,
+    set_: SetOption = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder [default: results/<name>].")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON only.")] = False,
+) -> None:
+    """Run a scenario: print its summary and write summary.json, timeseries.csv, platforms.csv
+    and funnel.png."""
+    from simulation.model import FunnelModel
+    from simulation.results import Result
+
+    overrides = list(set_ or [])
+    if days is not None:
+        overrides.append(f"days={days}")
+    if seed is not None:
+        overrides.append(f"seed={seed}")
+    try:
+        spec = _load(scenario, overrides)
+        model = FunnelModel(spec)
+    except FunnelsimError as exc:
+        _fail(exc)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=as_json or not err_console.is_terminal) as progress:
+        task = progress.add_task(f"{spec.name}: day", total=spec.days)
+        for _ in range(spec.days):
+            model.step()
+            progress.advance(task)
+    result = Result.from_model(model)
+    folder = out if out is not None else Path("results") / spec.name
+    try:
+        written = write_outputs(result, folder)
+    except OSError as exc:
+        _fail(FunnelsimError(str(folder), f"cannot write the outputs: {exc.strerror or exc}"))
+    if as_json:
+        sys.stdout.write(json.dumps(result.summary, indent=2) + "\n")
+        return
+    out_console.print(summary_table(result.summary))
+    out_console.print("wrote:")
+    for path in written:
+        out_console.print(f"  {path}", highlight=False)
+
+
+def _load(path: Path, overrides: list[str]):
+    from simulation.scenario import load_scenario
+
+    return load_scenario(path, overrides)
+
+
+def write_outputs(result, folder: Path) -> list[Path]:
+    """Write the run's files into ``folder``. Each file appears whole or not at all: it is
+    written to a temporary file in the same folder and renamed into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "summary.json": lambda p: p.write_text(json.dumps(result.summary, indent=2) + "\n"),
+        "timeseries.csv": lambda p: result.timeseries.to_csv(p, index=False),
+        "platforms.csv": lambda p: result.platforms.to_csv(p, index=False),
+        "funnel.png": lambda p: _save_figure(result, p),
+    }
+    written = []
+    for name, writer in files.items():
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        try:
+            writer(Path(tmp))
+            os.replace(tmp, folder / name)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        written.append(folder / name)
+    return written
+
+
+def _save_figure(result, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = result.plot()
+    fig.savefig(path, dpi=120, format="png", metadata={"Software": None})
+    plt.close(fig)
+
+
+def summary_table(summary: dict) -> Table:
+    """The summary as a rich table."""
+
+    def money(v):
+        return "n/a" if v is None else f"${v:,.2f}"
+
+    def num(v, spec=",.0f"):
+        return "n/a" if v is None else format(v, spec)
+
+    t = Table(title=f"{summary['scenario']}: {summary['audience']:,} consumers, "
+                    f"{summary['days']} days, seed {summary['seed']}", show_header=False)
+    t.add_column("metric", style="bold")
+    t.add_column("value", justify="right")
+    touches = summary["touches_to_first_purchase"]
+    rows = [
+        ("reach", num(summary["reach"])), ("impressions", num(summary["impressions"])),
+        ("engagements", num(summary["engagements"])), ("clicks", num(summary["clicks"])),
+        ("customers", num(summary["customers"])),
+        ("conversion rate (customers / reach)",
+         "n/a" if summary["conversion_rate"] is None else f"{summary['conversion_rate']:.2%}"),
+        ("revenue", money(summary["revenue"])), ("spend", money(summary["spend"])),
+        ("CAC", money(summary["cac"])), ("ROAS", num(summary["roas"], ".2f")),
+        ("LTV", money(summary["ltv"])), ("mean trust", num(summary["mean_trust"], ".3f")),
+        ("touches to first purchase (mean / median)",
+         f"{num(touches['mean'], '.1f')} / {num(touches['median'], '.0f')}"),
+    ]
+    rows += [(f"  {stage} (last day)", num(count)) for stage, count in summary["stages"].items()]
+    for name, value in rows:
+        t.add_row(name, value)
+    return t
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    set_: SetOption = None,
+) -> None:
+    """Check scenario files (schema, references, graph files) without running them."""
+    from simulation.model import build_graph
+
+    bad = 0
+    for path in files:
+        try:
+            spec = _load(path, list(set_ or []))
+            if spec.audience.network.file is not None:
+                graph = build_graph(spec, 0)
+                size = f"{graph.n:,} consumers from {Path(spec.audience.network.file).name}"
+            else:
+                size = f"{spec.audience.size:,} consumers"
+            out_console.print(f"ok: {path} ({spec.name}: {size}, {spec.days} days)",
+                              highlight=False)
+        except FunnelsimError as exc:
+            bad += 1
+            err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    if bad:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the JSON Schema of scenario files (for editor completion)."""
+    from simulation.scenario import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text)
+
+
+def main() -> None:
+    """Entry point of the ``funnelsim`` console script."""
+    try:
+        app()
+    except FunnelsimError as exc:  # pragma: no cover - commands catch their own
+        err_console.print(f"error: {exc}", markup=False)
+        sys.exit(2)
+
+
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The model: invariants on every run, determinism, Mesa integration, direction of effects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.states import Stage
+from simulation import FunnelModel, load_scenario, run
+from simulation.metrics import STAGE_COLUMNS
+from tests.conftest import FLAGSHIP, SCENARIOS, SMALL
+
+INVARIANT_CASES = {
+    "flagship_small": (FLAGSHIP, SMALL),
+    "facebook_friends": (SCENARIOS / "facebook_friends.yaml", ["days=30"]),
+    "well_mixed": (FLAGSHIP, [*SMALL, "audience.network.model=complete",
+                              "audience.network.mean_degree=8"]),
+    "stochastic_block": (FLAGSHIP, [*SMALL, "audience.network.model=stochastic_block"]),
+    "erdos_renyi": (FLAGSHIP, [*SMALL, "audience.network.model=erdos_renyi"]),
+}
+
+
+def check_invariants(result) -> None:
+    ts, s, plat = result.timeseries, result.summary, result.platforms
+    n = s["audience"]
+    # Stage counts sum to the audience size every day.
+    assert (ts[STAGE_COLUMNS].sum(axis=1) == n).all()
+    # Counts are never negative; reach is cumulative.
+    numeric = ts.drop(columns=["day"])
+    assert (numeric >= 0).all().all()
+    assert (np.diff(ts["reach"]) >= 0).all()
+    # customers <= reach <= audience.
+    assert s["customers"] <= s["reach"] <= n
+    assert ts["new_customers"].sum() == s["customers"]
+    # Money adds up: per-platform revenue and spend sum to the totals, daily sums too.
+    assert plat["revenue"].sum() == pytest.approx(s["revenue"])
+    assert plat["spend"].sum() == pytest.approx(s["spend"])
+    assert ts["revenue"].sum() == pytest.approx(s["revenue"])
+    assert ts["spend"].sum() == pytest.approx(s["spend"])
+    assert s["revenue"] == pytest.approx(s["purchases"] * result.model.spec.product.price)
+    if s["spend"] > 0:
+        assert s["roas"] == pytest.approx(s["revenue"] / s["spend"])
+    # Attribution covers every customer once (first and last touch), and linearly.
+    assert plat["customers_first_touch"].sum() == s["customers"]
+    assert plat["customers_last_touch"].sum() == s["customers"]
+    assert plat["customers_linear"].sum() == pytest.approx(s["customers"])
+    # Platform reach is at most the overall reach.
+    assert (plat["reach"] <= s["reach"]).all()
+    assert sum(s["stages"].values()) == n
+    st = result.model.state
+    assert ((st.trust >= 0) & (st.trust <= 1)).all()
+    assert (st.fatigue >= 0).all()
+
+
+@pytest.mark.parametrize("case", sorted(INVARIANT_CASES))
+def test_invariants(case):
+    path, overrides = INVARIANT_CASES[case]
+    result = run(load_scenario(path, overrides))
+    check_invariants(result)
+    assert result.summary["reach"] > 0
+
+
+def test_flagship_funnel_drops_off(small_flagship):
+    s = run(small_flagship).summary
+    assert s["impressions"] > s["engagements"] > s["clicks"] > s["customers"] > 0
+
+
+def test_same_seed_same_result_other_seed_differs(small_flagship):
+    a = run(small_flagship, seed=5)
+    b = run(small_flagship, seed=5)
+    c = run(small_flagship, seed=6)
+    assert a.summary == b.summary
+    assert a.timeseries.equals(b.timeseries)
+    assert a.timeseries["engagements"].tolist() != c.timeseries["engagements"].tolist()
+
+
+def test_consumers_are_mesa_agents_viewing_the_arrays(small_flagship):
+    model = FunnelModel(small_flagship)
+    model.run(10)
+    consumers = model.agents.select(agent_type=type(model.consumers[0]))
+    assert len(consumers) == model.graph.n
+    c = model.consumers[7]
+    assert c.stage == Stage(int(model.state.stage[7]))
+    c.trust = 0.9
+    assert model.state.trust[7] == 0.9
+    assert set(c.platforms) <= set(model.platform_names)
+    assert len(model.datacollector.get_model_vars_dataframe()) == 10
+
+
+def test_materialize_agents_off():
+    model = FunnelModel(load_scenario(FLAGSHIP, [*SMALL, "materialize_agents=false"]))
+    model.run(3)
+    assert model.consumers == [] and len(model.agents) == 1  # only the brand
+
+
+def test_no_strategy_no_customers():
+    result = run(load_scenario(FLAGSHIP, SMALL), seed=1)
+    data = result.model.spec.model_dump()
+    data["strategy"] = {}
+    bare = run(load_scenario(data))
+    assert bare.summary["customers"] == 0
+    assert bare.summary["impressions"] == 0
+    assert bare.summary["spend"] == 0
+
+
+def paired(path, overrides_a, overrides_b, metric, seeds=range(6)):
+    """Paired difference b - a over common seeds: (mean, standard error)."""
+    a = np.array([run(load_scenario(path, overrides_a), seed=s).summary[metric] for s in seeds])
+    b = np.array([run(load_scenario(path, overrides_b), seed=s).summary[metric] for s in seeds])
+    d = b - a
+    return d.mean(), d.std(ddof=1) / np.sqrt(len(d))
+
+
+def paid_only(budget: float) -> dict:
+    return {
+        "name": "paid_only", "days": 10, "seed": 0,
+        "audience": {"size": 3000, "segments": [
+            {"name": "all", "share": 1.0, "platforms": {"facebook": 0.7}}]},
+        "strategy": {"paid": [{"platform": "facebook", "daily_budget": budget}]},
+    }
+
+
+def test_more_budget_more_reach():
+    reach = [np.mean([run(load_scenario(paid_only(b)), seed=s).summary["reach"]
+                      for s in range(4)]) for b in (2, 8, 32)]
+    assert reach[0] < reach[1] < reach[2]
+
+
+# Direction tests: the paired difference must exceed 3 standard errors (fixed seeds).
+
+
+def test_retargeting_on_more_customers():
+    mean, se = paired(FLAGSHIP, ["days=60", "strategy.retargeting.0.daily_budget=0"], ["days=60"],
+                      "customers")
+    assert mean > 3 * se and mean > 0
+
+
+def test_peer_sharing_off_fewer_customers():
+    path = SCENARIOS / "facebook_friends.yaml"
+    mean, se = paired(path, ["behavior.peer_view_prob=0"], [], "customers")
+    assert mean > 3 * se and mean > 0

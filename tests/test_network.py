@@ -1,0 +1,68 @@
+"""Social graphs: generators (seeded, fast, right degree), file import, NetworkX export."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from agents.network import GraphFileError, generate, read_graph
+from tests.conftest import SCENARIOS
+
+MODELS = ["barabasi_albert", "watts_strogatz", "powerlaw_cluster", "stochastic_block",
+          "erdos_renyi"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_generators_seeded_simple_and_right_degree(model):
+    g = generate(model, 5000, 10, seed=1)
+    again = generate(model, 5000, 10, seed=1)
+    other = generate(model, 5000, 10, seed=2)
+    assert np.array_equal(g.indices, again.indices)
+    assert not np.array_equal(g.indices, other.indices)
+    deg = g.degree()
+    assert abs(deg.mean() - 10) < 1.0
+    u, v = g.edges()
+    assert (u != v).all() and len(set(zip(u.tolist(), v.tolist()))) == u.size
+    nxg = g.to_networkx()
+    assert nxg.number_of_nodes() == 5000 and nxg.number_of_edges() == g.n_edges
+
+
+def test_powerlaw_cluster_is_clustered_and_heavy_tailed():
+    g = generate("powerlaw_cluster", 5000, 10, seed=3, triangle_prob=0.5).to_networkx()
+    ba = generate("barabasi_albert", 5000, 10, seed=3).to_networkx()
+    assert nx.average_clustering(g) > 2 * nx.average_clustering(ba)
+    assert max(d for _, d in g.degree()) > 10 * 10
+
+
+def test_complete_is_not_materialised():
+    g = generate("complete", 1_000_000, 20, seed=0)
+    assert g.complete and g.indices.size == 0 and g.mean_degree == 20
+
+
+def test_real_facebook_graph():
+    g = read_graph(SCENARIOS / "data" / "facebook_combined.txt")
+    assert g.n == 4039 and g.n_edges == 88234
+
+
+def test_graphml_and_gexf_import(tmp_path):
+    src = nx.karate_club_graph()
+    for ext, writer in (("graphml", nx.write_graphml), ("gexf", nx.write_gexf)):
+        path = tmp_path / f"k.{ext}"
+        writer(src, path)
+        g = read_graph(path)
+        assert g.n == 34 and g.n_edges == src.number_of_edges()
+
+
+def test_edgelist_malformed_line_named(tmp_path):
+    path = tmp_path / "e.txt"
+    path.write_text("# c\n1 2\n3\n")
+    with pytest.raises(GraphFileError, match="line 3"):
+        read_graph(path)
+
+
+def test_edgelist_drops_self_loops_and_duplicates(tmp_path):
+    path = tmp_path / "e.txt"
+    path.write_text("a b\nb a\nc c\nb c\n")
+    g = read_graph(path)
+    assert g.n == 3 and g.n_edges == 2
