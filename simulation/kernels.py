@@ -16,7 +16,16 @@ import numpy as np
 from numba import njit, prange
 
 from simulation.streams import (
-    DECAY, DELIVERY, EXPOSURE, RESPONSE, RETENTION, SESSION, SHARE, make_tag, subkey, uniform,
+    DECAY,
+    DELIVERY,
+    EXPOSURE,
+    RESPONSE,
+    RETENTION,
+    SESSION,
+    SHARE,
+    make_tag,
+    subkey,
+    uniform,
 )
 
 # Platform parameter columns (plat[p, col]).

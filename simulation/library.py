@@ -83,6 +83,7 @@ class PostLibrary:
                 cres.append(self.creative[idx])
                 posts.append(idx)
             offsets[p + 1] = offsets[p] + (idx.shape[0] if idx.shape[0] else 0)
-        cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
+        def cat(parts, dt):
+            return (np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
         return TodaysLibrary(offsets, cat(cums, np.float64), cat(cres, np.int64),
                              cat(posts, np.int64))

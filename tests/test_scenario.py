@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pydantic
 import pytest
 
 from simulation.errors import ScenarioError
@@ -36,7 +37,7 @@ def test_builtin_scenarios_load(path):
 def test_defaults_and_frozen():
     s = load_scenario(base())
     assert s.behavior.trust_threshold == pytest.approx(0.3)
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError):
         s.days = 3  # frozen
 
 
