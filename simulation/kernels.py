@@ -274,10 +274,13 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
                     else:
                         ev[ch, E_REPEAT, p] += 1.0
                         result |= R_REPEAT_PURCHASE
+                        if stage == 4 and st.trust[i] >= beh[B_ADVOCATE_TRUST]:
+                            stage = 5
                     if src == S_REFERRAL:
                         ev[ch, E_REFERRAL_SPEND, p] += beh[B_REWARD]
-    elif purpose == PURPOSE_ACTION:
-        # Selling before trust backfires a little [C]: "jab, jab, jab, right hook".
+    elif purpose == PURPOSE_ACTION and src != S_REFERRAL:
+        # Selling before trust backfires a little [C]: "jab, jab, jab, right hook". A friend's
+        # referral is not the brand selling, so it carries no penalty.
         st.trust[i] = max(0.0, st.trust[i] - beh[B_EARLY_LOSS])
         st.fatigue[i] += beh[B_EARLY_FATIGUE]
     if stage == 2 and st.trust[i] >= beh[B_TRUST_THRESHOLD]:
@@ -423,10 +426,10 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, complete, mea
             src = ad_i[l, A_SOURCE]
             u = uniform(ck, make_tag(DELIVERY, p, src, l))
             k = min(poisson_from_uniform(ad_f[l, AF_LAMBDA] * w, u), ad_i[l, A_CAP])
-            ev_line[ch, l] += k
             for q in range(k):
                 if st.hidden[i] != 0:
-                    break
+                    break  # the platform stops serving (and billing) ads the consumer hid
+                ev_line[ch, l] += 1.0
                 r = _expose(i, ad_i[l, A_CREATIVE], src, l * 128 + q, ck, ch, day, st, tr,
                             plat, cre, beh, cred, owned_i, owned_f, ev, b)
                 first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0

@@ -139,3 +139,14 @@ def test_peer_sharing_off_fewer_customers():
     path = SCENARIOS / "facebook_friends.yaml"
     mean, se = paired(path, ["behavior.peer_view_prob=0"], [], "customers")
     assert mean > 3 * se and mean > 0
+
+
+def test_paid_spend_is_billed_only_for_impressions_shown():
+    # One paid line, no word of mouth, and ads hidden quickly: every billed impression is shown.
+    data = paid_only(40)
+    data["behavior"] = {"fatigue_limit": 0.3, "peer_view_prob": 0.0, "review_rate": 0.0}
+    result = run(load_scenario(data))
+    fb = result.platforms.set_index("platform").loc["facebook"]
+    assert result.model.state.hidden.sum() > 0
+    assert fb["spend"] == pytest.approx(fb["impressions"] * 9.0 / 1000)
+    assert fb["spend"] < 40 * 10  # less than the budget: hidden consumers are not served
