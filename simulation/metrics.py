@@ -16,14 +16,6 @@ from simulation import kernels as K
 
 STAGE_COLUMNS = [s.name.lower() for s in Stage]
 
-#: Daily event columns, in the kernels' event order, and their kernel index.
-EVENT_COLUMNS = {
-    "impressions": K.E_IMPRESSIONS, "stops": K.E_STOPS, "engagements": K.E_ENGAGEMENTS,
-    "clicks": K.E_CLICKS, "follows": K.E_FOLLOWS, "subscribers": K.E_SUBSCRIBES,
-    "shares": K.E_SHARES, "new_customers": K.E_NEW_CUSTOMERS,
-    "repeat_purchases": K.E_REPEAT, "revenue": K.E_REVENUE,
-}
-
 #: Columns of timeseries.csv, in order.
 TIMESERIES_COLUMNS = ["day", *STAGE_COLUMNS, "impressions", "reach", "stops", "engagements",
                       "clicks", "follows", "subscribers", "shares", "new_customers",

@@ -19,7 +19,7 @@ from agents.consumer import Consumer, Traits, new_state
 from agents.network import GraphFileError, SocialGraph, generate, read_graph
 from agents.population import build_population
 from agents.states import Source
-from platforms.content import Format, Hook, Purpose
+from platforms.content import Hook, Purpose
 from platforms.registry import PlatformParams, resolve
 from simulation import kernels as K
 from simulation.errors import Problem, ScenarioError
@@ -151,7 +151,6 @@ class FunnelModel(mesa.Model):
         pp = self.platform_params[platform]
         trust_lift = self.spec.behavior.format_trust_lift.get(fmt, 1.0)
         hook_code = -1 if hook is None else int(Hook[hook.upper()])
-        Format[fmt.upper()]  # noqa: B018 - validated by the schema; fails loudly if not
         self._creatives.append([platform, pp.format_lift(fmt), trust_lift, hook_code,
                                 int(Purpose[purpose.upper()]), quality])
         return len(self._creatives) - 1

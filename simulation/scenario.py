@@ -498,8 +498,8 @@ def check_references(scenario: Scenario) -> list[Problem]:
             path = f"strategy.{section}.{i}.platform"
             if not platform_ok(path, item.platform):
                 continue
-            mech = resolve(item.platform, overrides.get(item.platform)).mechanic
             params = resolve(item.platform, overrides.get(item.platform))
+            mech = params.mechanic
             if section == "owned" and mech != Mechanic.OWNED_LIST:
                 problems.append(Problem(path, f"'{item.platform}' is not an owned list",
                                         suggestion="owned lines go on email or sms"))
