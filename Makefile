@@ -8,7 +8,7 @@ PYTHON ?= $(shell for c in python3.12 python3.13 python3 \
 	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$c; break; }; done)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench validate view clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: funnelsim needs Python >= 3.12 (python3.12 or python3.13 on PATH)"; exit 2; }
@@ -27,7 +27,13 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
 bench: $(BIN)/.installed
-	$(BIN)/python benchmarks/bench_run.py --record
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --record || exit 1; done
+
+validate: $(BIN)/.installed
+	$(BIN)/funnelsim validate-model --out docs/validation.md
+
+view: $(BIN)/.installed
+	$(BIN)/funnelsim view
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
