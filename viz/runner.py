@@ -1,0 +1,58 @@
+"""The model the page drives: a FunnelModel that also records journeys and knows when it is done.
+
+The page imports the engine, never the reverse: this subclass lives in viz/ and adds only what a viewer
+needs (a journey log, Mesa's ``running`` flag at the last day, run-to-end) without changing the daily
+process.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from simulation.model import FunnelModel
+from simulation.results import Result
+from viz import config
+from viz.journey import JourneyRecorder
+from viz.recipe import Recipe, ViewError
+
+
+class ViewModel(FunnelModel):
+    """A FunnelModel built from a :class:`~viz.recipe.Recipe`, stepping at most ``spec.days`` days.
+
+    ``lock`` serialises steps and reads: the play loop steps in a worker thread while panels read.
+    """
+
+    def __init__(self, recipe: Recipe, limit: int | None = None):
+        super().__init__(recipe.spec)
+        limit = config.max_audience() if limit is None else limit
+        if self.graph.n > limit:  # a graph file's size is known only once it is read
+            raise ViewError(recipe.label, f"the graph has {self.graph.n:,} consumers; the web view is "
+                                          f"limited to {limit:,}")
+        self.recipe = recipe
+        self.journeys = JourneyRecorder(self)
+        self.lock = threading.RLock()
+        self.running = self.spec.days > 0
+        self._result: tuple[int, Result] | None = None
+
+    def step(self) -> None:
+        """One day (nothing once the scenario's days are done)."""
+        with self.lock:
+            if self.day >= self.spec.days:
+                self.running = False
+                return
+            super().step()
+            self.journeys.record(self)
+            self.running = self.day < self.spec.days
+
+    def run_to_end(self) -> None:
+        """Simulate the remaining days."""
+        with self.lock:
+            while self.day < self.spec.days:
+                self.step()
+
+    def result(self) -> Result:
+        """The run so far as a Result (cached per day: several panels read it each redraw)."""
+        with self.lock:
+            if self._result is None or self._result[0] != self.day:
+                self._result = (self.day, Result.from_model(self))
+            return self._result[1]
