@@ -46,6 +46,7 @@ class InfluencerPlan:
     count: int
     posts_per_week: float
     fee: float
+    campaign_days: int | None = None  # posts only during the first N days (None: all days)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class Brand(mesa.Agent):
         """Influencer posts due today, paid per influencer per post."""
         plan = self.influencers
         if plan is None or plan.count == 0:
+            return
+        if plan.campaign_days is not None and day >= plan.campaign_days:
             return
         actions.influencer_posts = scheduled(day, plan.posts_per_week)
         _add(actions.fixed_costs, plan.platform, actions.influencer_posts * plan.count * plan.fee)

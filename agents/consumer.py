@@ -23,7 +23,8 @@ ConsumerState = namedtuple("ConsumerState", [
     "hidden",  # uint8, 1 once the consumer hides the brand's ads
     "active",  # uint32 bit mask: platforms opened today
     "last_touch_day",  # int32, day of the last stop (-1: never)
-    "last_engaged_day",  # int32, day of the last engagement (-1: never)
+    "last_engaged_day",  # int32, day of the last engagement (very negative: never)
+    "last_share_day",  # int32, day of the last share of brand content (very negative: never)
     "touches",  # int32, stops of brand-related content, all time
     "pre_touches",  # int32 (consumers x platforms), stops before the first purchase
     "first_platform", "first_source",  # int8, the first touch (-1: none)
@@ -59,6 +60,7 @@ def new_state(n: int, n_platforms: int, baseline_trust: np.ndarray) -> ConsumerS
         fatigue=np.zeros(n), hidden=np.zeros(n, dtype=np.uint8),
         active=np.zeros(n, dtype=np.uint32),
         last_touch_day=minus_one(np.int32), last_engaged_day=np.full(n, -10**6, dtype=np.int32),
+        last_share_day=np.full(n, -10**6, dtype=np.int32),
         touches=np.zeros(n, dtype=np.int32),
         pre_touches=np.zeros((n, max(n_platforms, 1)), dtype=np.int32),
         first_platform=minus_one(np.int8), first_source=minus_one(np.int8),

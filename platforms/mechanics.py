@@ -18,6 +18,8 @@ class Mechanic(IntEnum):
     INTEREST_FEED = 1  # TikTok: a test pool of non-followers, then reach grows with engagement
     SEARCH = 2  # YouTube, Pinterest: a library that consumers with intent search; pull decays slowly
     OWNED_LIST = 3  # email, SMS: only subscribers, on send days
+    COMMUNITY = 4  # Reddit: members see posts without following; promotion costs trust
+    MESSAGING = 5  # WhatsApp, Telegram, Discord: opted-in contacts and friends only, no discovery
 
 
 def decay(age_days: np.ndarray, half_life_days: float) -> np.ndarray:
@@ -58,6 +60,6 @@ def library_weights(
     w = np.asarray(reach, dtype=np.float64) * decay(ages, half_life_days)
     if mechanic == Mechanic.SEARCH:
         w = w * search_rate
-    elif mechanic == Mechanic.OWNED_LIST:
-        w = np.zeros_like(w)  # owned lists deliver sends, not a library
+    elif mechanic in (Mechanic.OWNED_LIST, Mechanic.MESSAGING):
+        w = np.zeros_like(w)  # lists and chats deliver sends, not a library: no discovery
     return w

@@ -32,6 +32,10 @@ class PlatformParams:
     targeting_precision: float = 0.5  # 0..1, how much paid delivery favours the targeted
     retargeting: bool = True
     shoppable: bool = False
+    paid_ads: bool = True  # sells ad impressions (messaging apps, email and SMS do not)
+    promotion_penalty: float = 0.0  # trust lost per stop of the brand's sales content (communities)
+    intent_lift: float = 1.0  # multiplier on click and conversion rates of visits from here
+    professional_focus: float = 0.0  # share of non-professionals' activity the platform loses
     formats: dict[str, float] = field(default_factory=dict)  # stop-rate lift per format
 
     def format_lift(self, fmt: str) -> float:

@@ -29,9 +29,10 @@ from simulation.streams import (
 )
 
 # Platform parameter columns (plat[p, col]).
-P_STOP, P_INTEREST, P_TRUST, P_CONV, P_CLICK, P_SHARE, P_FOLLOW, P_MECH, P_SHOP, P_PREC = range(10)
-N_PCOLS = 10
-MECH_SOCIAL, MECH_INTEREST, MECH_SEARCH, MECH_OWNED = 0, 1, 2, 3
+(P_STOP, P_INTEREST, P_TRUST, P_CONV, P_CLICK, P_SHARE, P_FOLLOW, P_MECH, P_SHOP, P_PREC,
+ P_PROMO_PENALTY, P_INTENT_LIFT, P_PRO_FOCUS) = range(13)
+N_PCOLS = 13
+MECH_SOCIAL, MECH_INTEREST, MECH_SEARCH, MECH_OWNED, MECH_COMMUNITY, MECH_MESSAGING = range(6)
 
 # Creative columns (cre[c, col]).
 C_PLATFORM, C_FORMAT_LIFT, C_TRUST_LIFT, C_HOOK, C_PURPOSE, C_QUALITY = range(6)
@@ -44,8 +45,8 @@ PURPOSE_ATTENTION, PURPOSE_TRUST, PURPOSE_ACTION = 0, 1, 2
  B_MAX_FEED, B_PEER_VIEW, B_INFL_REACH, B_REVIEW, B_REFERRAL, B_ADVOCATE_TRUST, B_OWNED_BOOST,
  B_SHOP_LIFT, B_PRICE_FRICTION, B_REPURCHASE, B_ENGAGE_ATT, B_ENGAGE_TRUST, B_ENGAGE_ACT,
  B_PRICE, B_REWARD, B_REFERRAL_ELASTICITY, B_CLICK_ATT, B_CLICK_TRUST, B_CLICK_ACT,
- B_SKEPTICISM_WEIGHT) = range(31)
-N_BEH = 31
+ B_SKEPTICISM_WEIGHT, B_TALK, B_RESHARE_DAYS) = range(33)
+N_BEH = 33
 
 # Bits of the code _expose returns.
 R_ENGAGED, R_FIRST_PURCHASE, R_REPEAT_PURCHASE = 1, 2, 4
@@ -106,6 +107,24 @@ def poisson_from_uniform(lam: float, u: float) -> int:
 
 
 @njit(cache=True)
+def binomial_from_uniform(trials: int, prob: float, u: float) -> int:
+    """Inverse-CDF binomial draw from one uniform (successes in ``trials`` tries)."""
+    if trials <= 0 or prob <= 0.0:
+        return 0
+    if prob >= 1.0:
+        return trials
+    q = 1.0 - prob
+    pk = q ** trials
+    s = pk
+    k = 0
+    while u > s and k < trials:
+        pk *= (trials - k) / (k + 1.0) * prob / q
+        k += 1
+        s += pk
+    return k
+
+
+@njit(cache=True)
 def _eligible_weight(i, l, day, st, tr, ad_i, ad_f):
     """Weight of consumer i in ad line l's delivery today (0: not eligible)."""
     p = ad_i[l, A_PLATFORM]
@@ -140,7 +159,7 @@ def _eligible_weight(i, l, day, st, tr, ad_i, ad_f):
 
 
 @njit(cache=True, parallel=True)
-def sessions_and_eligibility(dkey, day, n_chunks, st, tr, ad_i, ad_f, sums):
+def sessions_and_eligibility(dkey, day, n_chunks, st, tr, plat, ad_i, ad_f, sums):
     """Pass A: who opens which platform today, and each ad line's total eligible weight.
 
     Writes ``st.active`` (bit mask per consumer) and ``sums[chunk, line]``.
@@ -150,12 +169,12 @@ def sessions_and_eligibility(dkey, day, n_chunks, st, tr, ad_i, ad_f, sums):
     for ch in prange(n_chunks):
         # The work is in a serial helper: numba does not write back through a namedtuple's
         # arrays indexed directly inside a prange body.
-        _sessions_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, st, tr, ad_i, ad_f,
-                        sums)
+        _sessions_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, st, tr, plat, ad_i,
+                        ad_f, sums)
 
 
 @njit(cache=True)
-def _sessions_chunk(ch, lo, hi, dkey, day, st, tr, ad_i, ad_f, sums):
+def _sessions_chunk(ch, lo, hi, dkey, day, st, tr, plat, ad_i, ad_f, sums):
     n_lines = ad_i.shape[0]
     for i in range(lo, hi):
         ck = subkey(dkey, i)
@@ -165,7 +184,11 @@ def _sessions_chunk(ch, lo, hi, dkey, day, st, tr, ad_i, ad_f, sums):
         while m != 0:
             p = _lowest_bit(m)
             m &= m - np.uint32(1)
-            if uniform(ck, make_tag(SESSION, p, 0, 0)) < tr.activity[tr.segment[i], p]:
+            # Professional platforms (LinkedIn) are opened mostly by professionals.
+            a = tr.activity[tr.segment[i], p]
+            if tr.professional[i] == 0:
+                a *= 1.0 - plat[p, P_PRO_FOCUS]
+            if uniform(ck, make_tag(SESSION, p, 0, 0)) < a:
                 act |= np.uint32(1) << np.uint32(p)
         st.active[i] = act
         for l in range(n_lines):
@@ -231,12 +254,15 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
         if stage < 2:
             stage = 2
         mech = np.int64(plat[p, P_MECH])
-        if mech != MECH_OWNED and (st.follows[i] & bit) == 0:
+        if mech != MECH_OWNED and mech != MECH_MESSAGING and (st.follows[i] & bit) == 0:
             if uniform(ck, make_tag(RESPONSE, p, src, base + D_FOLLOW)) < plat[p, P_FOLLOW]:
                 st.follows[i] |= bit
                 ev[ch, E_FOLLOWS, p] += 1.0
-        if uniform(ck, make_tag(RESPONSE, p, src, base + D_SHARE)) < plat[p, P_SHARE] * quality:
+        # A consumer shares again only after reshare_after_days (a cascade shares once).
+        if day - st.last_share_day[i] >= beh[B_RESHARE_DAYS] and uniform(
+                ck, make_tag(RESPONSE, p, src, base + D_SHARE)) < plat[p, P_SHARE] * quality:
             st.shared_now[i, K_SHARE] |= bit
+            st.last_share_day[i] = day
             ev[ch, E_SHARES, p] += 1.0
         for o in range(owned_i.shape[0]):
             ob = np.uint32(1) << np.uint32(owned_i[o, 0])
@@ -248,14 +274,22 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
     if purpose == PURPOSE_TRUST:
         gain = plat[p, P_TRUST] * cre[c, C_TRUST_LIFT] * cred[src] * quality
         st.trust[i] += gain * (1.0 - st.trust[i])
+    elif purpose == PURPOSE_ACTION and src != S_PEER and src != S_REFERRAL:
+        # Communities punish overt promotion by the brand (Reddit) [assumption, after B].
+        st.trust[i] = max(0.0, st.trust[i] - plat[p, P_PROMO_PENALTY])
+    # Trust that crosses the threshold at this touch can be acted on at this touch.
+    if stage == 2 and st.trust[i] >= beh[B_TRUST_THRESHOLD]:
+        stage = 3
     if stage >= 3:
         # Trusting consumers take the next step: a click, most of all on sales content [B].
-        p_click = plat[p, P_CLICK] * beh[B_CLICK_ATT + purpose]
+        # Visits from communities and messaging carry more intent (intent_lift).
+        lift = plat[p, P_INTENT_LIFT]
+        p_click = plat[p, P_CLICK] * beh[B_CLICK_ATT + purpose] * lift
         if uniform(ck, make_tag(RESPONSE, p, src, base + D_CLICK)) < p_click:
             ev[ch, E_CLICKS, p] += 1.0
             if bought[0] == 0:
-                conv = plat[p, P_CONV] * st.trust[i] * np.exp(
-                    -beh[B_PRICE_FRICTION] * tr.price_sensitivity[i])
+                conv = min(1.0, lift * plat[p, P_CONV] * st.trust[i] * np.exp(
+                    -beh[B_PRICE_FRICTION] * tr.price_sensitivity[i]))
                 if plat[p, P_SHOP] > 0.0:
                     conv *= beh[B_SHOP_LIFT]
                 if uniform(ck, make_tag(RESPONSE, p, src, base + D_BUY)) < conv:
@@ -283,8 +317,6 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
         # referral is not the brand selling, so it carries no penalty.
         st.trust[i] = max(0.0, st.trust[i] - beh[B_EARLY_LOSS])
         st.fatigue[i] += beh[B_EARLY_FATIGUE]
-    if stage == 2 and st.trust[i] >= beh[B_TRUST_THRESHOLD]:
-        stage = 3
     st.stage[i] = stage
     return result
 
@@ -324,6 +356,7 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, complete, mea
         act = st.active[i]
         b[0] = 0
         was_reached = st.reached[i] != 0
+        was_engaged = st.last_engaged_day[i] >= 0
         owned_touch = False
         first_buy = False
         # 1. Owned-list sends (no session needed: the send waits in the inbox).
@@ -368,16 +401,21 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, complete, mea
                                         b)
                             first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
             else:
-                # Well mixed: each consumer meets mean_degree random others a day.
+                # Well mixed: each consumer meets mean_degree random others a day (the
+                # fractional part as one more contact with that probability); each contact
+                # who shared yesterday is seen with P(peer view).
                 others = max(n - 1, 1)
+                contacts = np.int64(mean_degree)
+                if uniform(ck, make_tag(EXPOSURE, 0, S_PEER, 1023)) < mean_degree - contacts:
+                    contacts += 1
                 m = act
                 while m != 0:
                     p = _lowest_bit(m)
                     m &= m - np.uint32(1)
                     for kind in range(3):
-                        lam = beh[B_PEER_VIEW] * mean_degree * sharers[p, kind] / others
+                        prob = beh[B_PEER_VIEW] * sharers[p, kind] / others
                         u = uniform(ck, make_tag(EXPOSURE, p, S_PEER, kind))
-                        k = poisson_from_uniform(lam, u)
+                        k = binomial_from_uniform(contacts, prob, u)
                         for q in range(k):
                             idx = 4 * q + kind
                             src = S_REFERRAL if kind == K_REFERRAL else S_PEER
@@ -385,9 +423,9 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, complete, mea
                                         tr, plat, cre, beh, cred, owned_i, owned_f, ev, b)
                             first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
                 if influencer_on and (act >> np.uint32(infl_platform)) & np.uint32(1):
-                    lam = beh[B_INFL_REACH] * mean_degree * n_influencers / others
+                    prob = beh[B_INFL_REACH] * n_influencers / others
                     u = uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER, 0))
-                    for q in range(poisson_from_uniform(lam, u)):
+                    for q in range(binomial_from_uniform(contacts, prob, u)):
                         r = _expose(i, infl_creative, S_INFLUENCER, q, ck, ch, day, st, tr,
                                     plat, cre, beh, cred, owned_i, owned_f, ev, b)
                         first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
@@ -434,10 +472,12 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, complete, mea
                             plat, cre, beh, cred, owned_i, owned_f, ev, b)
                 first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
         # 5. Word of mouth for tomorrow: reviews by new customers, referrals by advocates.
-        home = _home_platform(i, st, tr)
+        home = _home_platform(i, st, tr, plat)
         if home >= 0:
             hb = np.uint32(1) << np.uint32(home)
-            if first_buy and uniform(ck, make_tag(SHARE, home, 0, 0)) < beh[B_REVIEW]:
+            # New customers review; later, customers keep mentioning the brand at talk_rate.
+            talk = beh[B_REVIEW] if first_buy else (beh[B_TALK] if st.stage[i] >= 4 else 0.0)
+            if talk > 0.0 and uniform(ck, make_tag(SHARE, home, 0, 0)) < talk:
                 st.shared_now[i, K_REVIEW] |= hb
                 ev[ch, E_SHARES, home] += 1.0
             if st.stage[i] == 5:
@@ -474,15 +514,22 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, complete, mea
         stage_counts[ch, stage] += 1
         trust_sum[ch] += st.trust[i]
         if not was_reached and st.reached[i] != 0:
-            new_reach[ch] += 1
+            new_reach[ch, 0] += 1
+        if not was_engaged and st.last_engaged_day[i] >= 0:
+            new_reach[ch, 1] += 1
 
 
 @njit(cache=True, inline="always")
-def _home_platform(i, st, tr):
-    """The platform a consumer posts reviews and referrals on: where it bought, else its first."""
+def _home_platform(i, st, tr, plat):
+    """The platform a consumer posts reviews and referrals on: where it bought, else the first
+    it uses; never an owned list (people do not review a product by email)."""
     p = st.purchase_platform[i]
-    if p >= 0 and (tr.uses[i] >> np.uint32(p)) & np.uint32(1):
+    if p >= 0 and (tr.uses[i] >> np.uint32(p)) & np.uint32(1) and plat[p, P_MECH] != MECH_OWNED:
         return p
-    if tr.uses[i] == 0:
-        return -1
-    return _lowest_bit(tr.uses[i])
+    m = tr.uses[i]
+    while m != 0:
+        p = _lowest_bit(m)
+        m &= m - np.uint32(1)
+        if plat[p, P_MECH] != MECH_OWNED:
+            return p
+    return -1

@@ -19,7 +19,7 @@ STAGE_COLUMNS = [s.name.lower() for s in Stage]
 #: Columns of timeseries.csv, in order.
 TIMESERIES_COLUMNS = ["day", *STAGE_COLUMNS, "impressions", "reach", "stops", "engagements",
                       "clicks", "follows", "subscribers", "shares", "new_customers",
-                      "repeat_purchases", "revenue", "spend", "mean_trust"]
+                      "adopters", "ever_engaged", "repeat_purchases", "revenue", "spend", "mean_trust"]
 
 #: Columns of the per-platform daily table (long format: one row per day and platform).
 PLATFORM_DAY_COLUMNS = ["impressions", "new_reach", "stops", "engagements", "clicks", "follows",

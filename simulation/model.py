@@ -87,13 +87,14 @@ class FunnelModel(mesa.Model):
         self.traits = Traits(**{f: getattr(self.population, f) for f in Traits._fields})
         self.state = new_state(n, len(self.platform_names), self.population.baseline_trust)
         self._compile_parameters()
+        self.reach_total = 0  # consumers shown brand content so far
+        self.engaged_total = 0  # consumers who engaged with the brand so far
         self._compile_strategy(influencer_seq)
         self.library = PostLibrary(self.platform_params)
         self.n_chunks = max(1, min(MAX_CHUNKS, n // 256))
         self.day = 0
         self.today: dict = {}
         self.platform_days: list[np.ndarray] = []
-        self.reach_total = 0
         self.datacollector = mesa.DataCollector(model_reporters=model_reporters())
         self.consumers: list[Consumer] = []
         if scenario.materialize_agents:
@@ -110,6 +111,8 @@ class FunnelModel(mesa.Model):
                 pp.stop_rate, pp.interest_rate, pp.trust_gain, pp.conversion_rate, pp.click_rate,
                 pp.share_rate, pp.follow_rate, int(pp.mechanic), float(pp.shoppable),
                 pp.targeting_precision]
+            self.plat[p, [K.P_PROMO_PENALTY, K.P_INTENT_LIFT, K.P_PRO_FOCUS]] = [
+                pp.promotion_penalty, pp.intent_lift, pp.professional_focus]
         b = np.zeros(K.N_BEH)
         repurchase = sc.product.repurchase_days
         reward = sc.strategy.referral.reward if sc.strategy.referral else 0.0
@@ -135,6 +138,7 @@ class FunnelModel(mesa.Model):
             K.B_REFERRAL_ELASTICITY: beh.referral_reward_elasticity,
             K.B_CLICK_ATT: beh.purpose_click.attention, K.B_CLICK_TRUST: beh.purpose_click.trust,
             K.B_CLICK_ACT: beh.purpose_click.action, K.B_SKEPTICISM_WEIGHT: beh.skepticism_weight,
+            K.B_TALK: beh.customer_talk_rate, K.B_RESHARE_DAYS: beh.reshare_after_days,
         }
         for k, v in values.items():
             b[k] = v
@@ -203,9 +207,14 @@ class FunnelModel(mesa.Model):
             self.infl_creative = self._creative(p, inf.format, inf.hook, inf.purpose, inf.quality)
             chosen = self._select_influencers(inf.count, inf.selection, influencer_seq)
             self.state.influencer[chosen] = 1
+            # Seeded influencers were briefed by the brand: they start engaged with it.
+            self.state.stage[chosen] = np.maximum(self.state.stage[chosen], 2)
+            self.state.last_engaged_day[chosen] = 0
+            self.state.last_share_day[chosen] = 0  # their posts are their shares
+            self.engaged_total += int(chosen.shape[0])
             self.n_influencers = int(chosen.shape[0])
             influencers = InfluencerPlan(p, self.infl_creative, self.n_influencers,
-                                         inf.posts_per_week, inf.fee)
+                                         inf.posts_per_week, inf.fee, inf.campaign_days)
         # Friends' content: a share (attention), a review (trust), a referral (action) per platform.
         q = self.spec.behavior.peer_quality
         self.peer_creative = np.array(
@@ -233,8 +242,8 @@ class FunnelModel(mesa.Model):
         dkey = day_key(self.key, day)
         st, n_lines, n_plat = self.state, self.ad_i.shape[0], len(self.platform_names)
         sums = np.zeros((self.n_chunks, n_lines))
-        K.sessions_and_eligibility(dkey, day, self.n_chunks, st, self.traits, self.ad_i,
-                                   self.ad_f, sums)
+        K.sessions_and_eligibility(dkey, day, self.n_chunks, st, self.traits, self.plat,
+                                   self.ad_i, self.ad_f, sums)
         eligible = sums.sum(axis=0)
         self.ad_f[:, K.AF_LAMBDA] = np.where(eligible > 0,
                                              actions.impressions / np.maximum(eligible, 1e-300), 0)
@@ -247,7 +256,7 @@ class FunnelModel(mesa.Model):
         ev_post = np.zeros((self.n_chunks, lib.creative.shape[0], 2))
         stage_counts = np.zeros((self.n_chunks, len(STAGE_COLUMNS)), dtype=np.int64)
         trust_sum = np.zeros(self.n_chunks)
-        new_reach = np.zeros(self.n_chunks, dtype=np.int64)
+        new_reach = np.zeros((self.n_chunks, 2), dtype=np.int64)  # newly reached, engaged
         K.exposures_and_responses(
             dkey, day, self.n_chunks, st, self.traits, self.graph.indptr, self.graph.indices,
             self.graph.complete, float(self.graph.mean_degree), sharers,
@@ -261,7 +270,7 @@ class FunnelModel(mesa.Model):
         posts = ev_post.sum(axis=0)
         self.library.record(lib.post, posts[:, 0], posts[:, 1])
         self._record_day(ev.sum(axis=0), ev_line.sum(axis=0), actions, stage_counts.sum(axis=0),
-                         float(trust_sum.sum()), int(new_reach.sum()))
+                         float(trust_sum.sum()), new_reach.sum(axis=0))
         self.day += 1
         self.datacollector.collect(self)
 
@@ -275,7 +284,7 @@ class FunnelModel(mesa.Model):
                 out[p, kind] = np.count_nonzero(col & np.uint32(1 << p))
         return out
 
-    def _record_day(self, ev, delivered, actions, stages, trust_total, new_reach) -> None:
+    def _record_day(self, ev, delivered, actions, stages, trust_total, newly) -> None:
         n_plat = len(self.platform_names)
         spend = np.zeros(n_plat)
         for line, plan in enumerate(self.brand.ads):
@@ -285,7 +294,8 @@ class FunnelModel(mesa.Model):
         spend += ev[K.E_SENDS] * np.array([pp.cost_per_send for pp in self.platform_params])
         spend += ev[K.E_REFERRAL_SPEND]
         self.platform_days.append(platform_day_row(ev, spend))
-        self.reach_total += new_reach
+        self.reach_total += int(newly[0])
+        self.engaged_total += int(newly[1])
         n = self.state.stage.shape[0]
         row = {"day": self.day + 1}
         row.update({name: int(stages[s]) for s, name in enumerate(STAGE_COLUMNS)})
@@ -295,6 +305,7 @@ class FunnelModel(mesa.Model):
             "clicks": int(ev[K.E_CLICKS].sum()), "follows": int(ev[K.E_FOLLOWS].sum()),
             "subscribers": int(ev[K.E_SUBSCRIBES].sum()), "shares": int(ev[K.E_SHARES].sum()),
             "new_customers": int(ev[K.E_NEW_CUSTOMERS].sum()),
+            "adopters": int(stages[4:].sum()), "ever_engaged": int(self.engaged_total),
             "repeat_purchases": int(ev[K.E_REPEAT].sum()),
             "revenue": float(ev[K.E_REVENUE].sum()), "spend": float(spend.sum()),
             "mean_trust": trust_total / n if n else 0.0,

@@ -162,6 +162,10 @@ class PlatformSpec(Section):
     targeting_precision: Probability | None = None
     retargeting: bool | None = None
     shoppable: bool | None = None
+    paid_ads: bool | None = None
+    promotion_penalty: Probability | None = None
+    intent_lift: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
+    professional_focus: Probability | None = None
     formats: dict[FormatName, NonNegative] | None = None
 
 
@@ -228,6 +232,8 @@ class Influencers(Creative):
     platform: str = "instagram"
     posts_per_week: float = Field(1.0, ge=0.0, le=70.0)
     fee: NonNegative = Field(0.0, description="$ per influencer per post")
+    campaign_days: int | None = Field(
+        None, ge=1, le=3650, description="influencers post during the first N days (null: all)")
     purpose: PurposeName = "trust"
 
 
@@ -321,6 +327,10 @@ class Behavior(Section):
     peer_quality: Probability = Field(0.8, description="quality of friends' shares and reviews")
     influencer_reach: Probability = Field(0.3, description="P(follower sees a post | active)")
     review_rate: Probability = Field(0.2, description="P(new customer posts a review)")
+    customer_talk_rate: Probability = Field(
+        0.0, description="P(a customer mentions the brand to friends) per day after the review day")
+    reshare_after_days: int = Field(
+        0, ge=0, le=100_000, description="days before a consumer shares brand content again")
     referral_rate: Probability = Field(0.02, description="P(advocate refers a friend) per day")
     referral_reward_elasticity: NonNegative = Field(2.0, description="per reward/price")
     advocate_trust: Probability = Field(0.7, description="trust for a repeat buyer to advocate")
@@ -492,6 +502,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
             platform_ok(f"audience.segments.{i}.platforms.{name}", name)
     s = scenario.strategy
     seg_names = [seg.name for seg in scenario.audience.segments]
+    audience_platforms = {name for seg in scenario.audience.segments for name in seg.platforms}
     for section, items in (("organic", s.organic), ("paid", s.paid),
                            ("retargeting", s.retargeting), ("owned", s.owned)):
         for i, item in enumerate(items):
@@ -500,21 +511,39 @@ def check_references(scenario: Scenario) -> list[Problem]:
                 continue
             params = resolve(item.platform, overrides.get(item.platform))
             mech = params.mechanic
-            if section == "owned" and mech != Mechanic.OWNED_LIST:
-                problems.append(Problem(path, f"'{item.platform}' is not an owned list",
-                                        suggestion="owned lines go on email or sms"))
-            if section in ("organic", "paid", "retargeting") and mech == Mechanic.OWNED_LIST:
-                problems.append(Problem(path, f"'{item.platform}' is an owned list",
+            listed = mech in (Mechanic.OWNED_LIST, Mechanic.MESSAGING)
+            if section == "owned" and not listed:
+                problems.append(Problem(path, f"'{item.platform}' is not an owned list or a "
+                                        "messaging app", value=item.platform,
+                                        suggestion="owned lines go on email, sms, whatsapp, "
+                                                   "telegram or discord"))
+            if section == "organic" and listed:
+                problems.append(Problem(path, f"'{item.platform}' has no feed: it reaches only "
+                                        "opted-in contacts", value=item.platform,
                                         suggestion="put it under strategy.owned"))
-            if section == "retargeting" and not params.retargeting:
-                problems.append(Problem(path, f"'{item.platform}' does not support retargeting"))
+            if section in ("paid", "retargeting") and not params.paid_ads:
+                problems.append(Problem(path, f"'{item.platform}' sells no ads", value=item.platform,
+                                        suggestion="use a platform with paid_ads: true, or "
+                                                   "strategy.owned for opted-in contacts"))
+            elif section == "retargeting" and not params.retargeting:
+                problems.append(Problem(path, f"'{item.platform}' does not support retargeting",
+                                        value=item.platform))
+            if section != "owned" and item.platform not in audience_platforms:
+                problems.append(Problem(path, f"no segment of the audience uses '{item.platform}'",
+                                        value=item.platform,
+                                        suggestion="add it to a segment's platforms, or "
+                                                   f"use one of {sorted(audience_platforms)}"))
     for i, line in enumerate(s.paid):
         for name in line.targeting.segments or []:
             if name not in seg_names:
                 problems.append(Problem(f"strategy.paid.{i}.targeting.segments", f"unknown "
                                         f"segment '{name}'", suggestion=nearest(name, seg_names)))
     if s.influencers is not None and s.influencers.count > 0:
-        platform_ok("strategy.influencers.platform", s.influencers.platform)
+        name = s.influencers.platform
+        if platform_ok("strategy.influencers.platform", name) and name not in audience_platforms:
+            problems.append(Problem("strategy.influencers.platform",
+                                    f"no segment of the audience uses '{name}'", value=name,
+                                    suggestion=f"use one of {sorted(audience_platforms)}"))
     if len(scenario.platforms_used()) > MAX_PLATFORMS:
         problems.append(Problem("platforms", f"at most {MAX_PLATFORMS} platforms per scenario"))
     return problems

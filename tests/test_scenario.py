@@ -81,6 +81,8 @@ def test_new_platform_defined_by_mechanic():
     data = base()
     data["platforms"] = {"mastodon": {"mechanic": "social_feed", "stop_rate": 0.1}}
     data["strategy"]["organic"] = [{"platform": "mastodon", "posts_per_week": 3}]
+    assert "no segment of the audience uses 'mastodon'" in error_of(data)
+    data["audience"]["segments"][0]["platforms"]["mastodon"] = 0.3
     assert "mastodon" in load_scenario(data).platforms_used()
 
 
