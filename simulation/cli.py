@@ -198,6 +198,12 @@ def schema(
         out.write_text(text)
 
 
+# compare, sweep, analyze: simulation/experiments/commands.py
+from simulation.experiments.commands import register as _register_experiments  # noqa: E402
+
+_register_experiments(app)
+
+
 def main() -> None:
     """Entry point of the ``funnelsim`` console script."""
     try:
