@@ -45,7 +45,8 @@ class JourneyRecorder:
     def record(self, model) -> None:
         """Log the day just simulated (call after each ``model.step()``)."""
         st = model.state
-        changed = (st.touches != self._touches) | (st.stage != self._stage) | (st.purchases != self._purchases)
+        changed = ((st.touches != self._touches) | (st.stage != self._stage)
+                   | (st.purchases != self._purchases))
         ids = np.flatnonzero(changed)
         self.logs.append(DayLog(
             day=int(model.day), ids=ids, stage_before=self._stage[ids], stage=st.stage[ids].copy(),

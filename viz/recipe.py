@@ -215,7 +215,8 @@ def lever_values(recipe: Recipe) -> dict:
 def sales_share(streams) -> float:
     """Share of organic posts whose purpose is action (selling) rather than attention or trust."""
     total = sum(_get(o, "posts_per_week", 0.0) for o in streams)
-    sales = sum(_get(o, "posts_per_week", 0.0) for o in streams if _get(o, "purpose", "attention") == "action")
+    sales = sum(_get(o, "posts_per_week", 0.0) for o in streams
+                if _get(o, "purpose", "attention") == "action")
     return round(sales / total, 4) if total else 0.0
 
 

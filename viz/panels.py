@@ -1,0 +1,302 @@
+"""The page's output panels: KPI cards, stage chart, funnel, platforms, network, journey, compare, export.
+
+Each panel reads Mesa's ``update_counter`` so it redraws after a step (a plain ``@solara.component`` is
+not refreshed otherwise), and memoises its drawing on (model, day), so clicking a node or moving the
+speed slider does not redraw the charts.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import tempfile
+import zipfile
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import solara
+from mesa.visualization.components.matplotlib_components import PlotMatplotlib
+from mesa.visualization.utils import update_counter
+
+from viz.kpis import KPIS, difference, fmt, kpis_at, stages_at
+from viz.plots import (
+    NODE_COLOURS,
+    STAGE_COLOURS_BY_NAME,
+    compare_figure,
+    funnel_figure,
+    platform_figure,
+    stage_axes,
+)
+from viz.recipe import lever_values
+from viz.sample import sample_for
+from viz.state import Session
+from viz.widgets import NetworkSvg
+
+CARD_STYLE = {"padding": "8px 12px", "border-radius": "6px", "background": "#f5f7fa",
+              "min-width": "120px", "flex": "1 1 120px"}
+
+
+def _key(model) -> list:
+    """Memo key of a drawing: which model, which day."""
+    return [id(model), model.day]
+
+
+def current_kpis(model) -> dict:
+    result = model.result()
+    return kpis_at(result.timeseries, model.day, float(model.journeys.initial_trust.mean()))
+
+
+@solara.component
+def KpiCards(session: Session):
+    update_counter.get()
+    model = session.model.value
+    values = current_kpis(model)
+    with solara.Row(gap="8px", style={"flex-wrap": "wrap"}, classes=["funnel-kpis"]):
+        for kpi in KPIS:
+            with solara.Column(gap="0px", style=CARD_STYLE, classes=["kpi", f"kpi-{kpi.key}"]):
+                solara.Text(kpi.label, style={"font-size": "0.8em", "color": "#555"})
+                solara.Text(fmt(values[kpi.key], kpi.fmt),
+                            style={"font-size": "1.35em", "font-weight": "600"})
+
+
+@solara.component
+def StagePanel(session: Session):
+    """Consumers per stage over time: Mesa's own plot component over the model's DataCollector."""
+    update_counter.get()
+    model = session.model.value
+    with solara.Card("Consumers per stage over time", classes=["panel-stages"]):
+        if model.day == 0:
+            solara.Text("Day 0: step or play to start the run.", classes=["stage-empty"])
+        else:
+            PlotMatplotlib(model, STAGE_COLOURS_BY_NAME,
+                           post_process=partial(stage_axes, days=model.spec.days), dependencies=_key(model))
+
+
+@solara.component
+def FunnelPanel(session: Session):
+    update_counter.get()
+    model = session.model.value
+    stages = stages_at(model.result().timeseries, model.day) or {"unaware": model.graph.n}
+    fig = solara.use_memo(lambda: funnel_figure(stages, model.graph.n), dependencies=_key(model))
+    with solara.Card("Drop-off funnel", classes=["panel-funnel"]):
+        solara.FigureMatplotlib(fig, dependencies=_key(model), format="png")
+
+
+PLATFORM_COLUMNS = ["platform", "impressions", "reach", "engagements", "clicks", "new_customers", "spend",
+                    "revenue"]
+
+
+@solara.component
+def PlatformPanel(session: Session):
+    update_counter.get()
+    model = session.model.value
+    table = model.result().platforms
+    fig = solara.use_memo(lambda: platform_figure(table), dependencies=_key(model))
+    shown = table[PLATFORM_COLUMNS].copy()
+    spend = shown["spend"].to_numpy(dtype=float)
+    revenue = shown["revenue"].to_numpy(dtype=float)
+    shown["ROAS"] = np.where(spend > 0, revenue / np.maximum(spend, 1e-12), np.nan)
+    with solara.Card("Per platform", classes=["panel-platforms"]):
+        with solara.Columns([3, 2]):
+            solara.HTML(tag="div", unsafe_innerHTML=html_table(shown, money=("spend", "revenue")),
+                        classes=["platform-table"], style={"overflow-x": "auto"})
+            solara.FigureMatplotlib(fig, dependencies=_key(model), format="png")
+
+
+def html_table(df: pd.DataFrame, money: tuple = (), css: str = "funnel-table") -> str:
+    """A compact HTML table (numbers right-aligned, values escaped)."""
+    def cell(col, value):
+        if isinstance(value, str):
+            return html.escape(value)
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return "n/a"
+        if col in money:
+            return f"${value:,.0f}"
+        if isinstance(value, float | np.floating) and not float(value).is_integer():
+            return f"{value:,.2f}"
+        return f"{value:,.0f}"
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{cell(c, v)}</td>" for c, v in zip(df.columns, row, strict=True))
+                   + "</tr>" for row in df.itertuples(index=False))
+    style = ("<style>.funnel-table{border-collapse:collapse;font-size:12px;width:100%}"
+             ".funnel-table td,.funnel-table th{padding:2px 6px;border-bottom:1px solid #eee;"
+             "text-align:right}"
+             ".funnel-table td:first-child,.funnel-table th:first-child{text-align:left}</style>")
+    return f'{style}<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+@solara.component
+def NetworkPanel(session: Session):
+    update_counter.get()
+    model = session.model.value
+    sample = solara.use_memo(lambda: sample_for(model), dependencies=[id(model)])
+    static = solara.use_memo(lambda: _static_drawing(sample, model), dependencies=[id(model)])
+    stages = model.state.stage[sample.ids].astype(int).tolist()
+    selected = session.selected.value
+    with solara.Card(f"Social network: a sample of {sample.ids.shape[0]:,} of {model.graph.n:,} consumers",
+                     classes=["panel-network"]):
+        legend = " ".join(f'<span style="color:{c}">&#9679;</span> {html.escape(s)}'
+                          for s, c in zip(STAGE_COLOURS_BY_NAME, NODE_COLOURS, strict=True))
+        solara.HTML(tag="div", unsafe_innerHTML=legend + " &nbsp; (ringed: influencer; click a node for its "
+                    "journey)", style={"font-size": "0.8em"})
+        NetworkSvg(xy=static["xy"], edges=static["edges"], ids=static["ids"], stages=stages,
+                   influencer=static["influencer"], colours=NODE_COLOURS,
+                   selected=-1 if selected is None else int(selected),
+                   event_node_click=lambda node: session.selected.set(int(node)))
+
+
+def _static_drawing(sample, model) -> dict:
+    """The parts of the drawing that do not change while the model runs (sent to the browser once)."""
+    xy = np.round(sample.xy * 1000).astype(int)
+    edges = "".join(f"M{xy[a, 0]} {xy[a, 1]}L{xy[b, 0]} {xy[b, 1]}" for a, b in zip(sample.u, sample.v,
+                                                                                  strict=True))
+    return {"xy": xy.tolist(), "edges": edges, "ids": sample.ids.astype(int).tolist(),
+            "influencer": model.state.influencer[sample.ids].astype(bool).tolist()}
+
+
+@solara.component
+def JourneyPanel(session: Session):
+    update_counter.get()
+    model = session.model.value
+    selected = session.selected.value
+
+    def pick(value):
+        if value is None:
+            session.selected.set(None)
+        elif 0 <= int(value) < model.graph.n:
+            session.selected.set(int(value))
+            session.error.set(None)
+        else:
+            session.error.set(f"consumer id must be between 0 and {model.graph.n - 1:,}")
+
+    with solara.Card("Consumer journey", classes=["panel-journey"]):
+        solara.InputInt("Consumer id (or click a node)", value=selected, on_value=pick, optional=True,
+                        classes=["journey-input"])
+        if selected is None:
+            solara.Text("Pick a consumer to see each day's touches, source, platform and stage changes.")
+            return
+        i = int(selected)
+        st = model.state
+        who = _describe(model, i)
+        solara.Text(f"Journey of consumer {i}", classes=["journey-title"], style={"font-weight": "600"})
+        solara.Text(who, style={"font-size": "0.85em"})
+        rows = model.journeys.journey(i, model.platform_names)
+        if not rows:
+            solara.Text(f"Nothing has happened to consumer {i} yet (day {model.day}); trust "
+                        f"{float(st.trust[i]):.3f}.")
+            return
+        table = html_table(pd.DataFrame(rows), css="funnel-table journey-table")
+        solara.HTML(tag="div", unsafe_innerHTML=table, style={"max-height": "360px", "overflow-y": "auto"})
+
+
+def _describe(model, i: int) -> str:
+    st = model.state
+    pop = model.population
+    segment = pop.segment_names[int(pop.segment[i])]
+    uses = [p for b, p in enumerate(model.platform_names) if (int(pop.uses[i]) >> b) & 1]
+    friends = int(model.graph.indptr[i + 1] - model.graph.indptr[i]) if not model.graph.complete else None
+    stage = STAGE_NAMES[int(st.stage[i])]
+    parts = [f"segment {segment}", f"uses {', '.join(uses) or 'nothing'}",
+             f"{friends} friends" if friends is not None else "well mixed",
+             f"now {stage}", f"trust {float(st.trust[i]):.3f}", f"{int(st.touches[i])} touches",
+             f"{int(st.purchases[i])} purchases (${float(st.revenue[i]):,.0f})"]
+    if st.influencer[i]:
+        parts.append("influencer")
+    return ", ".join(parts)
+
+
+STAGE_NAMES = list(STAGE_COLOURS_BY_NAME)
+
+
+@solara.component
+def ComparePanel(session: Session):
+    update_counter.get()
+    model, baseline = session.model.value, session.baseline.value
+    with solara.Card("A/B compare", classes=["panel-compare"]):
+        if baseline is None:
+            solara.Text("Pin the current run as the baseline (sidebar), move levers, then step or run: both "
+                        "runs are shown here side by side at the same day.")
+            return
+        CompareBody(model, baseline)
+
+
+@solara.component
+def CompareBody(model, baseline):
+    """Both runs at the same day: key figures with differences, what changed, and the curves."""
+    day = min(model.day, baseline.day)
+    base_ts, cur_ts = baseline.result().timeseries, model.result().timeseries
+    fig = solara.use_memo(lambda: compare_figure(base_ts, cur_ts, day),
+                          dependencies=[id(baseline), id(model), day])
+    kb = kpis_at(base_ts, day, float(baseline.journeys.initial_trust.mean()))
+    kc = kpis_at(cur_ts, day, float(model.journeys.initial_trust.mean()))
+    rows = [{"metric": k.label, "baseline": fmt(kb[k.key], k.fmt), "current": fmt(kc[k.key], k.fmt),
+             "difference": difference(kb[k.key], kc[k.key], k.fmt)} for k in KPIS]
+    solara.Markdown(f"Compared at **day {day}** (the current run's day; the baseline ran all "
+                    f"{baseline.day} days). Baseline: *{baseline.recipe.label}*, current: "
+                    f"*{model.recipe.label}*.")
+    if baseline.spec.seed != model.spec.seed:
+        solara.Warning("The seeds differ, so part of the difference is chance, not strategy.")
+    changed = lever_changes(baseline, model)
+    solara.Text("Changed: " + ("; ".join(changed) if changed else "nothing yet (move a lever)"),
+                classes=["compare-changes"])
+    with solara.Columns([2, 3]):
+        table = html_table(pd.DataFrame(rows), css="funnel-table compare-table")
+        solara.HTML(tag="div", unsafe_innerHTML=table)
+        solara.FigureMatplotlib(fig, dependencies=[id(baseline), id(model), day], format="png")
+
+
+def lever_changes(baseline, model) -> list[str]:
+    """Levers whose value differs between the baseline and the current recipe."""
+    if baseline.recipe.base is not model.recipe.base:
+        return [f"scenario {baseline.recipe.label} -> {model.recipe.label}"]
+    before, after = lever_values(baseline.recipe), lever_values(model.recipe)
+    return [f"{key} {before.get(key)} -> {value}" for key, value in after.items() if before.get(key) != value]
+
+
+@solara.component
+def ExportPanel(session: Session):
+    update_counter.get()
+    model = session.model.value
+    name = model.spec.name
+    with solara.Column(gap="4px", classes=["panel-export"]):
+        solara.Text(f"Day {model.day}: the run so far", style={"font-size": "0.85em"})
+        for filename, make in [("timeseries.csv", lambda: model.result().timeseries.to_csv(index=False)),
+                               ("platforms.csv", lambda: model.result().platforms.to_csv(index=False)),
+                               ("summary.json", lambda: json.dumps(model.result().summary, indent=2)),
+                               ("funnel.png", lambda: _png(model.result().plot())),
+                               ("scenario.yaml", lambda: model.recipe.to_yaml()),
+                               (f"{name}-day{model.day}.zip", lambda: export_zip(model))]:
+            solara.FileDownload(make, filename=filename, label=filename)
+
+
+def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def export_zip(model) -> bytes:
+    """Everything: the CLI's output files (summary, CSVs, funnel.png), the page's charts and the
+    edited scenario, zipped."""
+    from simulation.cli import write_outputs
+
+    result = model.result()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_outputs(result, folder)
+        (folder / "scenario.yaml").write_text(model.recipe.to_yaml())
+        stages = stages_at(result.timeseries, model.day) or {"unaware": model.graph.n}
+        funnel_figure(stages, model.graph.n).savefig(folder / "dropoff.png", dpi=110)
+        platform_figure(result.platforms).savefig(folder / "platforms.png", dpi=110)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(folder.iterdir()):
+                zf.write(path, path.name)
+    return buf.getvalue()
