@@ -95,6 +95,8 @@ def sweep(
     scheduler: SchedulerOpt = None,
     batch_size: Annotated[int, typer.Option(help="Write runs.parquet every N finished runs "
                                                  "(or every 2 s).")] = 50,
+    connect_timeout: Annotated[float, typer.Option(
+        help="Seconds to wait for --scheduler and its first worker.")] = 10.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a parameter sweep on Dask (resumable).
@@ -117,7 +119,7 @@ def sweep(
         with RunProgress(f"{plan.spec['name']}: runs", quiet=as_json) as bar:
             table = run_sweep(plan, folder, workers=workers, scheduler=scheduler,
                               in_process=workers == 0 and scheduler is None, progress=bar,
-                              batch_rows=batch_size)
+                              batch_rows=batch_size, connect_timeout=connect_timeout)
     except FunnelsimError as exc:
         _fail(exc)
     except OSError as exc:

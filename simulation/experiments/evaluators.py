@@ -104,6 +104,20 @@ def warm_up() -> float:
     return time.perf_counter() - t0
 
 
+def _probe(address: str, timeout: float) -> None:
+    """Fail fast when nothing listens at a tcp:// address (Dask's own connect retries until its
+    timeout even when the connection is refused)."""
+    import socket
+
+    if not address.startswith("tcp://"):
+        return
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    if not port.isdigit():
+        raise ValueError(f"no port in {address!r}")
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+        pass
+
+
 class InProcessEvaluator:
     """Runs tasks one after another in this process (no Dask): for small jobs and tests of
     statistics, where starting workers would cost more than the runs."""
@@ -148,6 +162,7 @@ class DaskEvaluator:
             self.description = f"Dask client {self.client.scheduler.address}"
         elif self.scheduler is not None:
             try:
+                _probe(self.scheduler, self.connect_timeout)
                 self.client = Client(self.scheduler, timeout=self.connect_timeout,
                                      set_as_default=False)
             except (OSError, TimeoutError, ValueError) as exc:

@@ -141,7 +141,7 @@ def plan_sweep(source: str | Path | dict, params: list[tuple[str, list]] = (),
     parameters = [_resolve_file_param(p, folder) for p in parameters]
     for p in parameters:  # the key exists and takes this kind of value: one message per key
         probe = p.values[0] if p.values is not None else p.value_at(0.0)
-        _check(base_dict, [p.override(probe)], f"{label}: parameters.{p.key}")
+        _check(base_dict, [p.override(probe)], label, prefix="parameters.")
     seed = spec["seed"] if spec["seed"] is not None else base.seed
     spec["seed"] = int(seed)
     units = sample(spec["design"], parameters, spec["samples"], design_seed(seed),
@@ -164,13 +164,18 @@ def plan_sweep(source: str | Path | dict, params: list[tuple[str, list]] = (),
     return plan
 
 
-def _check(base: dict, items: list[str], where: str) -> None:
+def _check(base: dict, items: list[str], where: str, prefix: str = "") -> None:
+    """Raise the engine's own ScenarioError for these overrides, naming ``where`` (and the key
+    path with ``prefix``) instead of the engine's "--set"."""
+    from dataclasses import replace
+
     from simulation.scenario import load_scenario
 
     try:
         load_scenario(base, items)
     except ScenarioError as exc:
-        raise ScenarioError(where, exc.problems) from None
+        problems = [replace(p, path=prefix + p.path) if p.path else p for p in exc.problems]
+        raise ScenarioError(where, problems) from None
 
 
 def _resolve_file_param(p: Parameter, folder: Path) -> Parameter:

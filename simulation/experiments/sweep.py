@@ -36,7 +36,7 @@ def package_version() -> str:
 def sweep(spec: str | Path | dict | Plan, out: str | Path | None = None, *,
           workers: int | None = None, scheduler: str | None = None, client=None,
           in_process: bool = False, progress: Progress | None = None, batch_rows: int = 50,
-          batch_seconds: float = 2.0) -> pd.DataFrame:
+          batch_seconds: float = 2.0, connect_timeout: float = 10.0) -> pd.DataFrame:
     """Run a parameter sweep and return its table (one row per run, sorted by run id).
 
     Args:
@@ -49,6 +49,7 @@ def sweep(spec: str | Path | dict | Plan, out: str | Path | None = None, *,
         in_process: run here, without Dask (small sweeps, debugging).
         progress: called as ``progress(done, failed, total)``.
         batch_rows, batch_seconds: how often runs.parquet is rewritten (rows, seconds).
+        connect_timeout: seconds to wait for ``scheduler`` and its first worker.
 
     Returns:
         The runs table: run_id, point_id, replicate, seed, one column per parameter, one per
@@ -67,7 +68,8 @@ def sweep(spec: str | Path | dict | Plan, out: str | Path | None = None, *,
     if in_process or not todo:  # nothing left to run: no cluster to start
         evaluator = InProcessEvaluator()
     else:
-        evaluator = DaskEvaluator(workers=workers, scheduler=scheduler, client=client)
+        evaluator = DaskEvaluator(workers=workers, scheduler=scheduler, client=client,
+                                  connect_timeout=connect_timeout)
     rows: dict[int, dict] = dict(stored)
     failed = sum(1 for r in stored.values() if r["status"] != "ok")
     with evaluator:
