@@ -26,13 +26,20 @@ from viz.state import use_session
 
 
 @solara.component
+def StatusLine(session):
+    """What is running: scenario, audience, day, seed, and how many models this page has built."""
+    update_counter.get()
+    model = session.model.value
+    spec = model.spec
+    solara.Text(f"{spec.name}: {model.graph.n:,} consumers, day {model.day} of {spec.days}, "
+                f"seed {spec.seed}, model #{session.builds.value}", classes=["funnel-status"])
+
+
+@solara.component
 def Page():
     router = solara.use_router()
     wanted = parse_qs((router.search or "").lstrip("?")).get("scenario", [None])[0]
     session = use_session(wanted if wanted in builtin_scenarios() else None)
-    update_counter.get()
-    model = session.model.value
-    spec = model.spec
     solara.Title(f"funnelsim: {session.recipe.value.label}")
     with solara.AppBar():
         solara.AppBarTitle(f"funnelsim  ·  {session.recipe.value.label}")
@@ -48,8 +55,7 @@ def Page():
             solara.Error(session.error.value, classes=["funnel-error"], style={"white-space": "pre-wrap"})
         if session.notice.value:
             solara.Info(session.notice.value, classes=["funnel-notice"])
-        solara.Text(f"{spec.name}: {model.graph.n:,} consumers, day {model.day} of {spec.days}, seed "
-                    f"{spec.seed}, model #{session.builds.value}", classes=["funnel-status"])
+        StatusLine(session)
         KpiCards(session)
         with solara.Columns([1, 1]):
             StagePanel(session)

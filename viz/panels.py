@@ -35,6 +35,7 @@ from viz.sample import sample_for
 from viz.state import Session
 from viz.widgets import NetworkSvg
 
+STAGE_NAMES = list(STAGE_COLOURS_BY_NAME)
 CARD_STYLE = {"padding": "8px 12px", "border-radius": "6px", "background": "#f5f7fa",
               "min-width": "120px", "flex": "1 1 120px"}
 
@@ -45,8 +46,8 @@ def _key(model) -> list:
 
 
 def current_kpis(model) -> dict:
-    result = model.result()
-    return kpis_at(result.timeseries, model.day, float(model.journeys.initial_trust.mean()))
+    ts, _ = model.tables()
+    return kpis_at(ts, model.day, float(model.journeys.initial_trust.mean()))
 
 
 @solara.component
@@ -65,24 +66,46 @@ def KpiCards(session: Session):
 @solara.component
 def StagePanel(session: Session):
     """Consumers per stage over time: Mesa's own plot component over the model's DataCollector."""
-    update_counter.get()
+    # No update_counter here: Mesa's PlotMatplotlib reads it itself (reading it here too draws twice).
     model = session.model.value
     with solara.Card("Consumers per stage over time", classes=["panel-stages"]):
-        if model.day == 0:
-            solara.Text("Day 0: step or play to start the run.", classes=["stage-empty"])
-        else:
-            PlotMatplotlib(model, STAGE_COLOURS_BY_NAME,
-                           post_process=partial(stage_axes, days=model.spec.days), dependencies=_key(model))
+        PlotMatplotlib(model, STAGE_COLOURS_BY_NAME, post_process=partial(stage_axes, days=model.spec.days))
 
 
 @solara.component
 def FunnelPanel(session: Session):
+    """The drop-off funnel now: consumers at or beyond each stage and the share kept at each step.
+    Drawn as HTML bars, not a chart image: it redraws every day and must be cheap."""
     update_counter.get()
     model = session.model.value
-    stages = stages_at(model.result().timeseries, model.day) or {"unaware": model.graph.n}
-    fig = solara.use_memo(lambda: funnel_figure(stages, model.graph.n), dependencies=_key(model))
-    with solara.Card("Drop-off funnel", classes=["panel-funnel"]):
-        solara.FigureMatplotlib(fig, dependencies=_key(model), format="png")
+    n = model.graph.n
+    counts = np.bincount(model.state.stage.astype(np.int64), minlength=len(STAGE_NAMES))
+    beyond = np.cumsum(counts[::-1])[::-1]  # consumers at or beyond each stage
+    rows = []
+    for k in range(1, len(STAGE_NAMES)):
+        prev = n if k == 1 else int(beyond[k - 1])
+        share = f"{100 * beyond[k] / prev:.1f}% of {'audience' if k == 1 else STAGE_NAMES[k - 1]}" \
+            if prev else ""
+        rows.append((STAGE_NAMES[k].capitalize(), int(beyond[k]), share, NODE_COLOURS[k]))
+    top = max(max(r[1] for r in rows), 1)
+    with solara.Card("Drop-off funnel", subtitle="consumers at or beyond each stage",
+                     classes=["panel-funnel"]):
+        solara.HTML(tag="div", unsafe_innerHTML=html_bars(rows, top), classes=["funnel-bars"])
+
+
+def html_bars(rows: list[tuple[str, float, str, str]], top: float, money: bool = False) -> str:
+    """Horizontal bars as HTML: (label, value, note, colour) per row, scaled to ``top``."""
+    out = ['<table style="width:100%;border-collapse:collapse;font-size:12px">']
+    for label, value, note, colour in rows:
+        width = 100 * max(value, 0) / top if top else 0
+        shown = f"${value:,.0f}" if money else f"{value:,.0f}"
+        out.append(
+            f'<tr><td style="width:6.5em;padding:3px 6px">{html.escape(label)}</td><td>'
+            f'<div style="display:flex;align-items:center;gap:6px"><div style="background:{colour};'
+            f'height:16px;width:{width:.2f}%;min-width:1px"></div><span style="white-space:nowrap">'
+            f'{shown} <span style="color:#777">{html.escape(note)}</span></span></div></td></tr>')
+    out.append("</table>")
+    return "".join(out)
 
 
 PLATFORM_COLUMNS = ["platform", "impressions", "reach", "engagements", "clicks", "new_customers", "spend",
@@ -93,17 +116,23 @@ PLATFORM_COLUMNS = ["platform", "impressions", "reach", "engagements", "clicks",
 def PlatformPanel(session: Session):
     update_counter.get()
     model = session.model.value
-    table = model.result().platforms
-    fig = solara.use_memo(lambda: platform_figure(table), dependencies=_key(model))
+    _, table = model.tables()
     shown = table[PLATFORM_COLUMNS].copy()
     spend = shown["spend"].to_numpy(dtype=float)
     revenue = shown["revenue"].to_numpy(dtype=float)
     shown["ROAS"] = np.where(spend > 0, revenue / np.maximum(spend, 1e-12), np.nan)
-    with solara.Card("Per platform", classes=["panel-platforms"]):
+    top = max(float(spend.max(initial=0)), float(revenue.max(initial=0)), 1.0)
+    bars = []
+    for row in shown.itertuples(index=False):
+        bars.append((f"{row.platform} spend", row.spend, "", "#de2d26"))
+        bars.append((f"{row.platform} revenue", row.revenue, "", "#31a354"))
+    with solara.Card("Per platform", subtitle="revenue by the platform of the purchase",
+                     classes=["panel-platforms"]):
         with solara.Columns([3, 2]):
             solara.HTML(tag="div", unsafe_innerHTML=html_table(shown, money=("spend", "revenue")),
                         classes=["platform-table"], style={"overflow-x": "auto"})
-            solara.FigureMatplotlib(fig, dependencies=_key(model), format="png")
+            solara.HTML(tag="div", unsafe_innerHTML=html_bars(bars, top, money=True),
+                        classes=["platform-bars"])
 
 
 def html_table(df: pd.DataFrame, money: tuple = (), css: str = "funnel-table") -> str:
@@ -135,7 +164,7 @@ def NetworkPanel(session: Session):
     model = session.model.value
     sample = solara.use_memo(lambda: sample_for(model), dependencies=[id(model)])
     static = solara.use_memo(lambda: _static_drawing(sample, model), dependencies=[id(model)])
-    stages = model.state.stage[sample.ids].astype(int).tolist()
+    stages = (model.state.stage[sample.ids].astype(np.uint8) + ord("0")).tobytes().decode("ascii")
     selected = session.selected.value
     with solara.Card(f"Social network: a sample of {sample.ids.shape[0]:,} of {model.graph.n:,} consumers",
                      classes=["panel-network"]):
@@ -143,8 +172,8 @@ def NetworkPanel(session: Session):
                           for s, c in zip(STAGE_COLOURS_BY_NAME, NODE_COLOURS, strict=True))
         solara.HTML(tag="div", unsafe_innerHTML=legend + " &nbsp; (ringed: influencer; click a node for its "
                     "journey)", style={"font-size": "0.8em"})
-        NetworkSvg(xy=static["xy"], edges=static["edges"], ids=static["ids"], stages=stages,
-                   influencer=static["influencer"], colours=NODE_COLOURS,
+        NetworkSvg(nodes_json=static["layout"], edges=static["edges"], stages=stages,
+                   colours=NODE_COLOURS,
                    selected=-1 if selected is None else int(selected),
                    event_node_click=lambda node: session.selected.set(int(node)))
 
@@ -154,8 +183,10 @@ def _static_drawing(sample, model) -> dict:
     xy = np.round(sample.xy * 1000).astype(int)
     edges = "".join(f"M{xy[a, 0]} {xy[a, 1]}L{xy[b, 0]} {xy[b, 1]}" for a, b in zip(sample.u, sample.v,
                                                                                   strict=True))
-    return {"xy": xy.tolist(), "edges": edges, "ids": sample.ids.astype(int).tolist(),
-            "influencer": model.state.influencer[sample.ids].astype(bool).tolist()}
+    influencer = model.state.influencer[sample.ids]
+    layout = [{"id": int(i), "x": int(x), "y": int(y), "influencer": bool(f)}
+              for i, (x, y), f in zip(sample.ids, xy, influencer, strict=True)]
+    return {"layout": json.dumps(layout, separators=(",", ":")), "edges": edges}
 
 
 @solara.component
@@ -209,9 +240,6 @@ def _describe(model, i: int) -> str:
     return ", ".join(parts)
 
 
-STAGE_NAMES = list(STAGE_COLOURS_BY_NAME)
-
-
 @solara.component
 def ComparePanel(session: Session):
     update_counter.get()
@@ -227,17 +255,18 @@ def ComparePanel(session: Session):
 @solara.component
 def CompareBody(model, baseline):
     """Both runs at the same day: key figures with differences, what changed, and the curves."""
+    update_counter.get()
     day = min(model.day, baseline.day)
-    base_ts, cur_ts = baseline.result().timeseries, model.result().timeseries
+    base_ts, cur_ts = baseline.tables()[0], model.tables()[0]
     fig = solara.use_memo(lambda: compare_figure(base_ts, cur_ts, day),
                           dependencies=[id(baseline), id(model), day])
     kb = kpis_at(base_ts, day, float(baseline.journeys.initial_trust.mean()))
     kc = kpis_at(cur_ts, day, float(model.journeys.initial_trust.mean()))
     rows = [{"metric": k.label, "baseline": fmt(kb[k.key], k.fmt), "current": fmt(kc[k.key], k.fmt),
              "difference": difference(kb[k.key], kc[k.key], k.fmt)} for k in KPIS]
-    solara.Markdown(f"Compared at **day {day}** (the current run's day; the baseline ran all "
-                    f"{baseline.day} days). Baseline: *{baseline.recipe.label}*, current: "
-                    f"*{model.recipe.label}*.")
+    # Text, not Markdown: Solara's Markdown fetches KaTeX from a CDN, which is not there offline.
+    solara.Text(f"Compared at day {day} (the current run's day; the baseline ran all {baseline.day} days). "
+                f"Baseline: {baseline.recipe.label}, current: {model.recipe.label}.", classes=["compare-day"])
     if baseline.spec.seed != model.spec.seed:
         solara.Warning("The seeds differ, so part of the difference is chance, not strategy.")
     changed = lever_changes(baseline, model)

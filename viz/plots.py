@@ -29,6 +29,9 @@ def stage_axes(ax, days: int | None = None) -> None:
     ax.autoscale_view()
     if days:
         ax.set_xlim(0, days)
+    # Mesa's figure is 6.4 x 4.8 in at 100 dpi; smaller and at 80 dpi it encodes about twice as fast.
+    ax.figure.set_size_inches(6.4, 3.6)
+    ax.figure.set_dpi(80)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper right", fontsize=7, ncol=2)
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import threading
 
+import pandas as pd
+
+from simulation.metrics import platform_table
 from simulation.model import FunnelModel
 from simulation.results import Result
 from viz import config
@@ -33,6 +36,7 @@ class ViewModel(FunnelModel):
         self.lock = threading.RLock()
         self.running = self.spec.days > 0
         self._result: tuple[int, Result] | None = None
+        self._tables: tuple | None = None
 
     def step(self) -> None:
         """One day (nothing once the scenario's days are done)."""
@@ -49,6 +53,15 @@ class ViewModel(FunnelModel):
         with self.lock:
             while self.day < self.spec.days:
                 self.step()
+
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(timeseries, per-platform table) so far: what the panels draw, without the long per-day
+        platform table that a full Result also builds (cached per day)."""
+        with self.lock:
+            if self._tables is None or self._tables[0] != self.day:
+                ts = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+                self._tables = (self.day, ts, platform_table(self))
+            return self._tables[1], self._tables[2]
 
     def result(self) -> Result:
         """The run so far as a Result (cached per day: several panels read it each redraw)."""

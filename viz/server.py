@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 
 from viz import config
 
@@ -31,10 +32,25 @@ def prepare(scenario: str | None = None, max_audience: int | None = None) -> Non
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
 
 
+def warm_up() -> None:
+    """Compile the engine's kernels in the background (numba: seconds from its cache, about half a
+    minute after the engine changed), so the first Step on the page is quick."""
+    def run():
+        from simulation.model import FunnelModel
+        from simulation.scenario import load_scenario
+
+        spec = load_scenario(str(config.SCENARIO_DIR / f"{config.FLAGSHIP}.yaml"),
+                             ["audience.size=300", "days=2", "materialize_agents=false"])
+        FunnelModel(spec).run()
+
+    threading.Thread(target=run, name="funnelsim-warm-up", daemon=True).start()
+
+
 def serve(scenario: str | None = None, host: str = "127.0.0.1", port: int = 8765,
           max_audience: int | None = None, on_ready=None) -> None:
     """Run the server until interrupted. ``on_ready(url)`` is called once it listens."""
     prepare(scenario, max_audience)
+    warm_up()
     import uvicorn
 
     url = f"http://{host}:{port}/"
