@@ -15,7 +15,8 @@ def NetworkSvg(nodes_json: str, edges: str, stages: str, colours: list, selected
     """The sampled social graph as SVG in a 1000 x 1000 box. ``nodes_json`` is JSON ``[{id, x, y,
     influencer}]`` (not named ``layout``: ipywidgets owns that name) and ``edges`` one SVG path, both sent
     once; ``stages`` has one digit (the stage) per node and is all that changes from day to day. Strings,
-    not lists: Solara diffs lists element by element on every redraw. Clicking a node calls ``event_node_click`` with its consumer id."""
+    not lists: Solara diffs lists element by element on every redraw. Clicking a node calls
+    ``event_node_click`` with its consumer id."""
 
 
 @solara.component_vue("upload.vue")
