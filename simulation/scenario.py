@@ -293,7 +293,7 @@ class PurposeEngagement(Section):
 class PurposeClick(Section):
     """Multiplier of a trusting consumer's P(click | stop) by content purpose."""
 
-    attention: NonNegative = 0.5
+    attention: NonNegative = 0.2
     trust: NonNegative = 1.0
     action: NonNegative = 1.0
 
