@@ -11,8 +11,17 @@ import re
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser_support import (CHROMIUM, CHROMIUM_ARGS, Server, nudge, open_page, shot, status, step,
-                                   type_lever)
+from tests.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Server,
+    nudge,
+    open_page,
+    shot,
+    status,
+    step,
+    type_lever,
+)
 from viz import config
 from viz.recipe import builtin_scenarios
 

@@ -12,8 +12,16 @@ import pytest
 from simulation.errors import FunnelsimError
 from viz import config
 from viz.kpis import kpis_at
-from viz.recipe import (ViewError, base_from_file, base_from_upload, builtin_scenarios, lever_specs,
-                        lever_values, make_recipe, sales_share)
+from viz.recipe import (
+    ViewError,
+    base_from_file,
+    base_from_upload,
+    builtin_scenarios,
+    lever_specs,
+    lever_values,
+    make_recipe,
+    sales_share,
+)
 from viz.runner import ViewModel
 from viz.sample import build_sample
 
