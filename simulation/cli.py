@@ -204,6 +204,26 @@ from simulation.experiments.commands import register as _register_experiments  #
 _register_experiments(app)
 
 
+@app.command()
+def view(
+    scenario: Annotated[str | None, typer.Argument(help="Scenario file or built-in name "
+                                                        "(default: product_launch).")] = None,
+    host: Annotated[str, typer.Option(help="Address to bind; 127.0.0.1 keeps the page local.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    max_audience: Annotated[int | None, typer.Option(help="Largest audience the page builds "
+                                                          "(default: 200,000).")] = None,
+) -> None:
+    """Serve the web view (Solara) and print its address; Ctrl+C stops it."""
+    from viz.server import serve
+
+    try:
+        serve(scenario, host=host, port=port, max_audience=max_audience,
+              on_ready=lambda url: out_console.print(f"funnelsim web view: {url}  (Ctrl+C stops it)",
+                                                     highlight=False))
+    except (FunnelsimError, ValueError) as exc:
+        _fail(exc)
+
+
 def main() -> None:
     """Entry point of the ``funnelsim`` console script."""
     try:
