@@ -204,6 +204,12 @@ from simulation.experiments.commands import register as _register_experiments  #
 _register_experiments(app)
 
 
+# validate-model: simulation/validation_report.py
+from simulation.validation_report import validate_model_command  # noqa: E402
+
+app.command("validate-model")(validate_model_command)
+
+
 @app.command()
 def view(
     scenario: Annotated[str | None, typer.Argument(help="Scenario file or built-in name "
