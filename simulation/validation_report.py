@@ -399,7 +399,8 @@ def cascade_figure(cases: list[CascadeCase], path: Path) -> Path:
     ax.axvline(1.0, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("cT (mean transmissions per engaged consumer)")
     ax.set_ylabel("S (share of the graph) / share of runs")
-    ax.set_title("Independent cascade = bond percolation (points: 95% intervals)")
+    ax.set_title("Independent cascade = bond percolation\n"
+                 "(bars: 95% intervals; points offset a little in cT)")
     ax.set_ylim(-0.03, 1.0)
     ax.grid(alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
@@ -413,11 +414,12 @@ def cascade_figure(cases: list[CascadeCase], path: Path) -> Path:
             continue
         color = colors[case.c]
         sem = case.sizes.std(ddof=1) / math.sqrt(case.sizes.size)
-        bx.errorbar(case.r, case.sizes.mean(), yerr=1.96 * sem, fmt="o", color=color, capsize=3,
+        x = case.r + 0.01 * (list(colors).index(case.c) - 1)
+        bx.errorbar(x, case.sizes.mean(), yerr=1.96 * sem, fmt="o", color=color, capsize=3,
                     label=f"c={case.c:g}, T={case.t:g}: mean of {case.sizes.size} runs")
     bx.set_xlabel("cT")
     bx.set_ylabel("mean outbreak size (consumers, seed included)")
-    bx.set_title("Below the threshold: mean small outbreak")
+    bx.set_title("Below the threshold: mean small outbreak\n(bars: 95% intervals)")
     bx.grid(alpha=0.3)
     bx.legend(fontsize=8, loc="upper left")
     return _save(fig, path)
@@ -623,7 +625,9 @@ def _save(fig, path: Path) -> Path:
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").strip() or "-"
+    """Text for a Markdown table cell or list item: pipes and dollar signs (math on GitHub)
+    escaped, on one line."""
+    return str(text).replace("|", "\\|").replace("$", "\\$").replace("\n", " ").strip() or "-"
 
 
 def _table(rows: list[Row]) -> list[str]:
@@ -674,7 +678,7 @@ def render(rows: list[Row], figures: dict[str, str], plan: Plan, seconds: float,
     if not failing:
         out += ["None.", ""]
     for r in failing:
-        why = _cell(r.detail).rstrip(".") if r.detail else "outside the tolerance"
+        why = _cell(r.detail).rstrip(".") if r.detail else f"outside the tolerance ({_cell(r.tolerance)})"
         out.append(f"- **{_cell(r.case)}** ({r.section}): expected {_cell(r.expected)}; measured "
                    f"{_cell(r.measured)}. Why: {why}.")
     if failing:
@@ -726,8 +730,9 @@ def render(rows: list[Row], figures: dict[str, str], plan: Plan, seconds: float,
         "the per-seed differences isolate the lever. A case passes when the mean paired difference "
         f"has the expected sign and exceeds {Z:g} standard errors of the differences. Two design "
         "choices: at this audience size the flagship's paid TikTok line delivers everything it can "
-        "(frequency cap times the active audience) from about $30 a day, so the budget case "
-        "compares $10 with $30 a day; and the paid line alone reaches nearly every reachable "
+        "(frequency cap times the active audience) at a few tens of dollars a day, so the budget "
+        "case compares \\$10 with \\$30 a day, below that point; and the paid line alone reaches "
+        "nearly every reachable "
         "consumer, so the posting case is run with the paid line's budget at 0 (organic reach is "
         "then not masked). Metrics: `customers`, `spend` and `reach` of the summary; "
         "`ever_engaged` (consumers who ever engaged) of the last day.", ""]
@@ -735,7 +740,7 @@ def render(rows: list[Row], figures: dict[str, str], plan: Plan, seconds: float,
     out += [*_table(by[SECTION_DIRECTION]), ""]
 
     out += ["## 4. Stylized facts and platform signatures (validation)", ""]
-    out += [facts_note, ""]
+    out += [_cell(facts_note), ""]
     facts_rows = by[SECTION_FACTS]
     subsections = list(dict.fromkeys(r.subsection for r in facts_rows))
     for sub in subsections:

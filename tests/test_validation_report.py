@@ -61,7 +61,7 @@ def _table_rows(text: str) -> list[list[str]]:
         if in_table and line.startswith("| ---"):
             continue
         if in_table and line.startswith("|"):
-            cells = [c.strip() for c in line.replace("\\|", "/").strip("|").split("|")]
+            cells = [c.strip() for c in line.replace("\\|", "/").replace("\\$", "$").strip("|").split("|")]
             rows.append(cells)
         else:
             in_table = False
