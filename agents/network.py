@@ -64,6 +64,18 @@ class SocialGraph:
             return np.full(self.n, self.n - 1, dtype=np.int64)
         return np.diff(self.indptr)
 
+    def triangles(self) -> np.ndarray:
+        """Triangles through every node (0 for a complete graph, which has no structure)."""
+        if self.complete:
+            return np.zeros(self.n, dtype=np.int64)
+        return _triangles(self.indptr, self.indices, self.n)
+
+    def effective_size(self) -> np.ndarray:
+        """Burt's (1992) effective size: degree - 2 x triangles / degree, the number of
+        non-redundant friends; high for brokers who bridge groups that do not know each other."""
+        deg = self.degree().astype(np.float64)
+        return deg - 2.0 * self.triangles() / np.maximum(deg, 1.0)
+
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
         """Each undirected edge once, as (u, v) arrays with u < v."""
         if self.complete:
@@ -374,3 +386,21 @@ def _raise_bad_line(path: Path) -> None:
                 raise GraphFileError(
                     f"expected two node ids (and an optional weight), got {line.strip()!r}",
                     line=number)
+
+
+@njit(cache=True)
+def _triangles(indptr, indices, n):
+    """Triangles at each node of a CSR graph: mark a node's friends, count friends' marked friends."""
+    mark = np.full(n, -1, dtype=np.int64)
+    out = np.zeros(n, dtype=np.int64)
+    for u in range(n):
+        for e in range(indptr[u], indptr[u + 1]):
+            mark[indices[e]] = u
+        links = 0
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            for f in range(indptr[v], indptr[v + 1]):
+                if mark[indices[f]] == u:
+                    links += 1
+        out[u] = links // 2
+    return out

@@ -152,7 +152,9 @@ def summary_table(summary: dict) -> Table:
         ("touches to first purchase (mean / median)",
          f"{num(touches['mean'], '.1f')} / {num(touches['median'], '.0f')}"),
     ]
-    rows += [(f"  {stage} (last day)", num(count)) for stage, count in summary["stages"].items()]
+    labels = summary.get("stage_labels", {})
+    rows += [(f"  {labels.get(stage, stage)} (last day)", num(count))
+             for stage, count in summary["stages"].items()]
     for name, value in rows:
         t.add_row(name, value)
     return t

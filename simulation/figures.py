@@ -19,17 +19,18 @@ def funnel_figure(result):
     ts, s = result.timeseries, result.summary
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), constrained_layout=True)
     days = ts["day"].to_numpy()
+    labels = s.get("stage_labels") or {c: c.capitalize() for c in STAGE_COLUMNS}
     left.stackplot(days, [ts[c].to_numpy() for c in STAGE_COLUMNS],
-                   labels=[c.capitalize() for c in STAGE_COLUMNS], colors=STAGE_COLOURS)
+                   labels=[labels[c] for c in STAGE_COLUMNS], colors=STAGE_COLOURS)
     left.set(xlabel="day", ylabel="consumers", xlim=(days.min(), days.max()) if len(days) else None,
              title=f"{s['scenario']}: consumers per stage")
     left.legend(loc="upper left", fontsize=8, ncol=2)
-    steps = ["impressions", "stops", "engagements", "clicks", "new customers"]
+    steps = ["impressions", "stops", "engagements", "clicks", f"new {labels['customer'].lower()}s"]
     values = [s["impressions"], int(ts["stops"].sum()), s["engagements"], s["clicks"],
               s["customers"]]
     y = np.arange(len(steps))[::-1]
     right.barh(y, np.maximum(values, 0.8), color="#4292c6", log=True)
-    right.set_yticks(y, [st.capitalize() for st in steps])
+    right.set_yticks(y, [st[0].upper() + st[1:] for st in steps])
     for k in range(len(steps)):
         label = f"{values[k]:,}"
         if k > 0 and values[k - 1]:
@@ -37,7 +38,7 @@ def funnel_figure(result):
         right.text(max(values[k], 1) * 1.1, y[k], label, va="center", fontsize=9)
     right.set_xlim(0.8, max(max(values), 10) * 40)
     right.set(xlabel="count over the run (log scale)",
-              title=f"drop-off: impressions to customers (reach {s['reach']:,})")
+              title=f"drop-off: impressions to {labels['customer'].lower()}s (reach {s['reach']:,})")
     fig.suptitle(_money_line(s), fontsize=10, color="#444")
     return fig
 

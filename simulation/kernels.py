@@ -74,7 +74,7 @@ OBJ_REACH, OBJ_ENGAGEMENT, OBJ_CONVERSIONS = 0, 1, 2
 D_STOP, D_ENGAGE, D_FOLLOW, D_SHARE, D_CLICK, D_BUY, D_SUBSCRIBE = 0, 1, 2, 3, 4, 5, 6
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _lowest_bit(mask):
     p = 0
     while ((mask >> np.uint32(p)) & np.uint32(1)) == 0:
@@ -82,7 +82,7 @@ def _lowest_bit(mask):
     return p
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def poisson_from_uniform(lam: float, u: float) -> int:
     """Inverse-CDF Poisson draw from one uniform (exact for small lam; normal above 40)."""
     if lam <= 0.0:
@@ -106,7 +106,7 @@ def poisson_from_uniform(lam: float, u: float) -> int:
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def binomial_from_uniform(trials: int, prob: float, u: float) -> int:
     """Inverse-CDF binomial draw from one uniform (successes in ``trials`` tries)."""
     if trials <= 0 or prob <= 0.0:
@@ -124,7 +124,7 @@ def binomial_from_uniform(trials: int, prob: float, u: float) -> int:
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always", error_model="numpy")
 def _eligible_weight(i, l, day, st, tr, ad_i, ad_f):
     """Weight of consumer i in ad line l's delivery today (0: not eligible)."""
     p = ad_i[l, A_PLATFORM]
@@ -158,7 +158,7 @@ def _eligible_weight(i, l, day, st, tr, ad_i, ad_f):
     return 1.0
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def sessions_and_eligibility(dkey, day, n_chunks, st, tr, plat, ad_i, ad_f, sums):
     """Pass A: who opens which platform today, and each ad line's total eligible weight.
 
@@ -173,7 +173,7 @@ def sessions_and_eligibility(dkey, day, n_chunks, st, tr, plat, ad_i, ad_f, sums
                         ad_f, sums)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sessions_chunk(ch, lo, hi, dkey, day, st, tr, plat, ad_i, ad_f, sums):
     n_lines = ad_i.shape[0]
     for i in range(lo, hi):
@@ -195,7 +195,7 @@ def _sessions_chunk(ch, lo, hi, dkey, day, st, tr, plat, ad_i, ad_f, sums):
             sums[ch, l] += _eligible_weight(i, l, day, st, tr, ad_i, ad_f)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i, owned_f,
             ev, bought):
     """One exposure of consumer i to creative c from source src.
@@ -321,8 +321,8 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
     return result
 
 
-@njit(cache=True, parallel=True)
-def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, complete,
+@njit(cache=True, parallel=True, error_model="numpy")
+def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, shared_any, complete,
                             mean_degree, sharers, influencer_on, infl_platform, infl_creative,
                             n_influencers, plat, cre, beh, cred, lib_off, lib_cum, lib_creative,
                             ad_i, ad_f, owned_i, owned_f, peer_creative, ev, ev_line, ev_post,
@@ -337,14 +337,14 @@ def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, co
     size = (n + n_chunks - 1) // n_chunks
     for ch in prange(n_chunks):
         _day_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, st, tr, g_indptr,
-                   g_indices, complete, mean_degree, sharers, influencer_on, infl_platform,
+                   g_indices, shared_any, complete, mean_degree, sharers, influencer_on, infl_platform,
                    infl_creative, n_influencers, plat, cre, beh, cred, lib_off, lib_cum,
                    lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, ev, ev_line,
                    ev_post, stage_counts, trust_sum, new_reach)
 
 
-@njit(cache=True)
-def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, complete, mean_degree, sharers,
+@njit(cache=True, error_model="numpy")
+def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, complete, mean_degree, sharers,
                influencer_on, infl_platform, infl_creative, n_influencers, plat, cre, beh, cred,
                lib_off, lib_cum, lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, ev,
                ev_line, ev_post, stage_counts, trust_sum, new_reach):
@@ -378,6 +378,9 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, complete, mea
             if not complete:
                 for e in range(g_indptr[i], g_indptr[i + 1]):
                     j = g_indices[e]
+                    # Most friends shared nothing yesterday: one read of a compact mask skips them.
+                    if (shared_any[j] & act) == 0 and not (influencer_on and st.influencer[j]):
+                        continue
                     local = e - g_indptr[i]
                     for kind in range(3):
                         m = st.shared_prev[j, kind] & act
@@ -519,7 +522,7 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, complete, mea
             new_reach[ch, 1] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _home_platform(i, st, tr, plat):
     """The platform a consumer posts reviews and referrals on: where it bought, else the first
     it uses; never an owned list (people do not review a product by email)."""

@@ -114,6 +114,7 @@ def summary(model, timeseries: pd.DataFrame, platforms: pd.DataFrame) -> dict:
         "ltv": _ratio(revenue, customers),
         "mean_trust": round(float(st.trust.mean()), 10) if n else None,
         "stages": {s: int(last[s]) if last is not None else 0 for s in STAGE_COLUMNS},
+        "stage_labels": {s: model.spec.stage_label(s) for s in STAGE_COLUMNS},
         "touches_to_first_purchase": {
             "mean": round(float(touches.mean()), 6) if customers else None,
             "median": float(np.median(touches)) if customers else None,

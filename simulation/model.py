@@ -230,7 +230,8 @@ class FunnelModel(mesa.Model):
         count = min(count, n)
         if selection == "random":
             return np.random.default_rng(seq).choice(n, size=count, replace=False)
-        return np.argsort(-self.graph.degree(), kind="stable")[:count]
+        score = self.graph.effective_size() if selection == "bridge" else self.graph.degree()
+        return np.argsort(-score, kind="stable")[:count]
 
     # -- the day -------------------------------------------------------------------------------
 
@@ -259,6 +260,7 @@ class FunnelModel(mesa.Model):
         new_reach = np.zeros((self.n_chunks, 2), dtype=np.int64)  # newly reached, engaged
         K.exposures_and_responses(
             dkey, day, self.n_chunks, st, self.traits, self.graph.indptr, self.graph.indices,
+            np.bitwise_or.reduce(st.shared_prev, axis=1),
             self.graph.complete, float(self.graph.mean_degree), sharers,
             actions.influencer_posts > 0, self.infl_platform, self.infl_creative,
             self.n_influencers, self.plat, self.cre, self.beh, self.cred, lib.offsets,

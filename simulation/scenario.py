@@ -228,7 +228,9 @@ class Influencers(Creative):
     """Seeded influencers: consumers of the graph who post about the brand for a fee."""
 
     count: int = Field(0, ge=0, le=100_000)
-    selection: Literal["degree", "random"] = "degree"
+    selection: Literal["degree", "random", "bridge"] = Field(
+        "degree", description="degree: best connected; random; bridge: most brokerage "
+                              "(Burt's effective size: friends who do not know each other)")
     platform: str = "instagram"
     posts_per_week: float = Field(1.0, ge=0.0, le=70.0)
     fee: NonNegative = Field(0.0, description="$ per influencer per post")
@@ -358,6 +360,14 @@ class Scenario(Section):
     strategy: Strategy = Field(default_factory=Strategy)
     behavior: Behavior = Field(default_factory=Behavior)
     materialize_agents: bool = Field(True, description="create one mesa.Agent per consumer")
+    stage_labels: dict[Literal["unaware", "aware", "engaged", "trusting", "customer", "advocate"],
+                       Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=dict, description="display names of funnel stages (e.g. customer: lead); "
+                                          "output columns keep the standard names")
+
+    def stage_label(self, stage: str) -> str:
+        """The display name of a stage (its renamed label, or the stage name capitalised)."""
+        return self.stage_labels.get(stage, stage.capitalize())
 
     def platform_overrides(self) -> dict[str, dict]:
         return {n: s.model_dump(exclude_none=True) for n, s in self.platforms.items()}

@@ -66,3 +66,18 @@ def test_edgelist_drops_self_loops_and_duplicates(tmp_path):
     path.write_text("a b\nb a\nc c\nb c\n")
     g = read_graph(path)
     assert g.n == 3 and g.n_edges == 2
+
+
+def test_effective_size_counts_non_redundant_friends():
+    import networkx as nx
+
+    from agents.network import from_networkx
+
+    # Two triangles joined at node 2, plus a pendant node 5 on node 2: node 2 is the broker.
+    g = nx.Graph([(0, 1), (1, 2), (0, 2), (2, 3), (3, 4), (2, 4), (2, 5)])
+    graph = from_networkx(g)
+    tri = nx.triangles(g)
+    assert list(graph.triangles()) == [tri[u] for u in sorted(g.nodes)]
+    eff = nx.effective_size(g)
+    assert list(graph.effective_size()) == pytest.approx([eff[u] for u in sorted(g.nodes)])
+    assert int(graph.effective_size().argmax()) == 2

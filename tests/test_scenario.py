@@ -127,3 +127,16 @@ def test_json_schema_lists_sections():
     schema = json_schema()
     assert {"audience", "strategy", "behavior", "days", "seed"} <= set(schema["properties"])
     assert schema["additionalProperties"] is False
+
+
+def test_stage_labels_rename_stages_for_display_only():
+    from simulation.results import run
+
+    data = base()
+    data["stage_labels"] = {"customer": "Lead", "trusting": "Qualified"}
+    result = run(load_scenario(data))
+    assert result.summary["stage_labels"]["customer"] == "Lead"
+    assert result.summary["stage_labels"]["aware"] == "Aware"
+    assert "customer" in result.timeseries.columns  # output columns keep the standard names
+    data["stage_labels"] = {"buyer": "Lead"}
+    assert "stage_labels" in error_of(data)
