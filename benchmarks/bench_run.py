@@ -72,9 +72,21 @@ def main() -> None:
         head = (f"## bench_run.py ({time.strftime('%Y-%m-%d')}, {platform.processor() or 'cpu'}, "
                 f"{os.cpu_count()} cores, NUMBA_NUM_THREADS={args.threads})\n\n"
                 f"Command: `.venv/bin/python benchmarks/bench_run.py --record`\n\n")
-        (ROOT / "benchmarks" / "RESULTS.md").write_text(
-            "# Benchmark results\n\nFigures measured in one run of the suite on this machine.\n\n"
-            + head + table + "\n")
+        load = os.getloadavg()[0]
+        record_section(ROOT / "benchmarks" / "RESULTS.md", "bench_run",
+                       head + table + f"\n\nLoad average at the end: {load:.1f}.\n")
+
+
+def record_section(path: Path, name: str, text: str) -> None:
+    """Replace this benchmark's section of RESULTS.md (between its markers), keeping the rest."""
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    body = path.read_text() if path.exists() else "# Benchmark results\n"
+    block = f"{start}\n{text.rstrip()}\n{end}"
+    if start in body and end in body:
+        body = body[:body.index(start)] + block + body[body.index(end) + len(end):]
+    else:
+        body = body.rstrip() + "\n\n" + block + "\n"
+    path.write_text(body)
 
 
 if __name__ == "__main__":
