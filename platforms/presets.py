@@ -217,7 +217,7 @@ PRESETS: dict[str, dict] = {
         "retargeting": True,
         "shoppable": False,
         "promotion_penalty": 0.03,
-        "intent_lift": 1.5,
+        "intent_lift": 2.0,
         "formats": {"text": 1.2, "image": 1.0, "short_video": 1.0, "long_video": 0.9},
     },
     "quora": {
