@@ -206,6 +206,71 @@ from simulation.experiments.commands import register as _register_experiments  #
 _register_experiments(app)
 
 
+@app.command()
+def trace(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
+    consumer: Annotated[list[int] | None, typer.Option(
+        "--consumer", help="Consumer id to trace (repeatable).")] = None,
+    sample: Annotated[int | None, typer.Option(
+        help="Trace this many consumers drawn at random (seeded by the run's seed).")] = None,
+    days: Annotated[int | None, typer.Option(help="Days to simulate (overrides the file).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (overrides the file).")] = None,
+    set_: SetOption = None,
+    impressions: Annotated[bool, typer.Option(
+        help="Also list impressions that did not stop the consumer.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the journeys as JSON.")] = False,
+) -> None:
+    """Each chosen consumer's journey, day by day: every touch (source, platform, content purpose),
+    stage change and purchase."""
+    import numpy as np
+
+    from simulation.model import FunnelModel
+
+    overrides = list(set_ or [])
+    if days is not None:
+        overrides.append(f"days={days}")
+    if seed is not None:
+        overrides.append(f"seed={seed}")
+    if not consumer and not sample:
+        _fail(FunnelsimError("trace", "name consumers with --consumer ID or --sample N"))
+    try:
+        spec = _load(scenario, overrides)
+        model = FunnelModel(spec)
+    except FunnelsimError as exc:
+        _fail(exc)
+    n = model.graph.n
+    ids = list(consumer or [])
+    bad = [i for i in ids if not 0 <= i < n]
+    if bad:
+        _fail(FunnelsimError(str(scenario), f"--consumer {bad[0]}: ids run from 0 to {n - 1}"))
+    if sample:
+        rng = np.random.default_rng(np.random.SeedSequence([model.seed, 7]))
+        ids += rng.choice(n, size=min(sample, n), replace=False).tolist()
+    model.trace(ids)
+    model.run()
+    table = model.journeys()
+    if not impressions:
+        table = table[table["event"] != "impression"]
+    if as_json:
+        out = {str(i): table[table["consumer"] == i].drop(columns="consumer").to_dict("records")
+               for i in sorted(set(ids))}
+        sys.stdout.write(json.dumps({"scenario": spec.name, "seed": model.seed, "journeys": out},
+                                    indent=2, default=str) + "\n")
+        return
+    for i in sorted(set(ids)):
+        rows = table[table["consumer"] == i]
+        t = Table(title=f"consumer {i}: {model.consumer_summary(i)}", title_justify="left")
+        for col in ("day", "event", "platform", "source", "purpose", "stage", "purchase", "trust"):
+            t.add_column(col, justify="right" if col in ("day", "trust") else "left")
+        if rows.empty:
+            t.add_row("", "no touches", "", "", "", "", "", "")
+        for r in rows.itertuples():
+            stage = f"{r.stage_before} -> {r.stage_after}" if r.stage_change else r.stage_after
+            t.add_row(str(r.day), r.event, r.platform, r.source, r.purpose, stage, r.purchase,
+                      f"{r.trust:.3f}")
+        out_console.print(t)
+
+
 # validate-model: simulation/validation_report.py
 from simulation.validation_report import validate_model_command  # noqa: E402
 

@@ -49,7 +49,13 @@ PURPOSE_ATTENTION, PURPOSE_TRUST, PURPOSE_ACTION = 0, 1, 2
 N_BEH = 33
 
 # Bits of the code _expose returns.
-R_ENGAGED, R_FIRST_PURCHASE, R_REPEAT_PURCHASE = 1, 2, 4
+R_ENGAGED, R_FIRST_PURCHASE, R_REPEAT_PURCHASE, R_STOPPED, R_CLICKED = 1, 2, 4, 8, 16
+
+# Journal rows of traced consumers (log[ch, row, col]); sources -1 and -2 are day-end events.
+(J_DAY, J_CONSUMER, J_PLATFORM, J_SOURCE, J_PURPOSE, J_STAGE_BEFORE, J_STAGE_AFTER, J_RESULT,
+ J_TRUST_PPM) = range(9)
+N_JCOLS = 9
+J_RETENTION, J_DAY_END = -1, -2
 
 # Sources (agents.states.Source).
 S_ORGANIC, S_PAID, S_RETARGETING, S_INFLUENCER, S_PEER, S_REFERRAL, S_OWNED = range(7)
@@ -229,6 +235,7 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
         return 0
     # Stopped: a touch.
     ev[ch, E_STOPS, p] += 1.0
+    result = R_STOPPED
     stage = st.stage[i]
     st.touches[i] += 1
     if stage < 4:
@@ -246,7 +253,6 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
     engage = plat[p, P_INTEREST] * quality * hook_fit * beh[B_ENGAGE_ATT + purpose]
     if src == S_PEER or src == S_REFERRAL:
         engage *= 0.5 + tr.peer_susceptibility[i]
-    result = 0
     if uniform(ck, make_tag(RESPONSE, p, src, base + D_ENGAGE)) < engage:
         result |= R_ENGAGED
         ev[ch, E_ENGAGEMENTS, p] += 1.0
@@ -287,6 +293,7 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
         p_click = plat[p, P_CLICK] * beh[B_CLICK_ATT + purpose] * lift
         if uniform(ck, make_tag(RESPONSE, p, src, base + D_CLICK)) < p_click:
             ev[ch, E_CLICKS, p] += 1.0
+            result |= R_CLICKED
             if bought[0] == 0:
                 conv = min(1.0, lift * plat[p, P_CONV] * st.trust[i] * np.exp(
                     -beh[B_PRICE_FRICTION] * tr.price_sensitivity[i]))
@@ -321,12 +328,40 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
     return result
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _journal(ch, row, log, log_n):
+    """Append one row to chunk ch's journal (rows past its capacity are counted, not kept)."""
+    k = log_n[ch]
+    if k < log.shape[1]:
+        for col in range(N_JCOLS):
+            log[ch, k, col] = row[col]
+    log_n[ch] = k + 1
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _expose_traced(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i, owned_f,
+                   ev, bought, traced, log, log_n, row):
+    """_expose, plus a journal row when consumer i is traced (one test when nobody is)."""
+    if traced.shape[0] == 0 or traced[i] == 0:
+        return _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i,
+                       owned_f, ev, bought)
+    before = st.stage[i]
+    r = _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i, owned_f,
+                ev, bought)
+    row[J_DAY], row[J_CONSUMER], row[J_PLATFORM] = day, i, np.int64(cre[c, C_PLATFORM])
+    row[J_SOURCE], row[J_PURPOSE] = src, np.int64(cre[c, C_PURPOSE])
+    row[J_STAGE_BEFORE], row[J_STAGE_AFTER], row[J_RESULT] = before, st.stage[i], r
+    row[J_TRUST_PPM] = np.int64(st.trust[i] * 1e6 + 0.5)
+    _journal(ch, row, log, log_n)
+    return r
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, shared_any, complete,
                             mean_degree, sharers, influencer_on, infl_platform, infl_creative,
                             n_influencers, plat, cre, beh, cred, lib_off, lib_cum, lib_creative,
                             ad_i, ad_f, owned_i, owned_f, peer_creative, ev, ev_line, ev_post,
-                            stage_counts, trust_sum, new_reach):
+                            stage_counts, trust_sum, new_reach, traced, log, log_n):
     """Pass B: every consumer's day: exposures, responses, word of mouth, retention, decay.
 
     Tallies go to row ``ch`` of ``ev`` (events x platforms), ``ev_line`` (delivered impressions per
@@ -340,17 +375,18 @@ def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, sh
                    g_indices, shared_any, complete, mean_degree, sharers, influencer_on, infl_platform,
                    infl_creative, n_influencers, plat, cre, beh, cred, lib_off, lib_cum,
                    lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, ev, ev_line,
-                   ev_post, stage_counts, trust_sum, new_reach)
+                   ev_post, stage_counts, trust_sum, new_reach, traced, log, log_n)
 
 
 @njit(cache=True, error_model="numpy")
 def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, complete, mean_degree, sharers,
                influencer_on, infl_platform, infl_creative, n_influencers, plat, cre, beh, cred,
                lib_off, lib_cum, lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, ev,
-               ev_line, ev_post, stage_counts, trust_sum, new_reach):
+               ev_line, ev_post, stage_counts, trust_sum, new_reach, traced, log, log_n):
     """One chunk of consumers' day (serial; chunks run in parallel)."""
     n = st.stage.shape[0]
     b = np.zeros(1, dtype=np.uint8)  # bought today (at most one purchase a day)
+    jrow = np.zeros(N_JCOLS, dtype=np.int64)  # a journal row of a traced consumer
     for i in range(lo, hi):
         ck = subkey(dkey, i)
         act = st.active[i]
@@ -365,8 +401,8 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
             ob = np.uint32(1) << np.uint32(op)
             if owned_i[o, 2] != 0 and (st.subscribed[i] & ob) != 0:
                 ev[ch, E_SENDS, op] += 1.0
-                r = _expose(i, owned_i[o, 1], S_OWNED, o, ck, ch, day, st, tr, plat, cre,
-                            beh, cred, owned_i, owned_f, ev, b)
+                r = _expose_traced(i, owned_i[o, 1], S_OWNED, o, ck, ch, day, st, tr, plat, cre,
+                            beh, cred, owned_i, owned_f, ev, b, traced, log, log_n, jrow)
                 first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
                 owned_touch = True
                 u = uniform(ck, make_tag(RESPONSE, op, S_OWNED, (1 << 30) + o))
@@ -391,17 +427,17 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
                             if uniform(ck, make_tag(EXPOSURE, p, S_PEER, idx)) < beh[
                                     B_PEER_VIEW]:
                                 src = S_REFERRAL if kind == K_REFERRAL else S_PEER
-                                r = _expose(i, peer_creative[p, kind], src, idx, ck, ch, day,
+                                r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch, day,
                                             st, tr, plat, cre, beh, cred, owned_i, owned_f,
-                                            ev, b)
+                                            ev, b, traced, log, log_n, jrow)
                                 first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
                     if influencer_on and st.influencer[j] != 0 and (
                             act >> np.uint32(infl_platform)) & np.uint32(1):
                         if uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER,
                                                 local)) < beh[B_INFL_REACH]:
-                            r = _expose(i, infl_creative, S_INFLUENCER, local, ck, ch, day,
+                            r = _expose_traced(i, infl_creative, S_INFLUENCER, local, ck, ch, day,
                                         st, tr, plat, cre, beh, cred, owned_i, owned_f, ev,
-                                        b)
+                                        b, traced, log, log_n, jrow)
                             first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
             else:
                 # Well mixed: each consumer meets mean_degree random others a day (the
@@ -422,15 +458,15 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
                         for q in range(k):
                             idx = 4 * q + kind
                             src = S_REFERRAL if kind == K_REFERRAL else S_PEER
-                            r = _expose(i, peer_creative[p, kind], src, idx, ck, ch, day, st,
-                                        tr, plat, cre, beh, cred, owned_i, owned_f, ev, b)
+                            r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch, day, st,
+                                        tr, plat, cre, beh, cred, owned_i, owned_f, ev, b, traced, log, log_n, jrow)
                             first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
                 if influencer_on and (act >> np.uint32(infl_platform)) & np.uint32(1):
                     prob = beh[B_INFL_REACH] * n_influencers / others
                     u = uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER, 0))
                     for q in range(binomial_from_uniform(contacts, prob, u)):
-                        r = _expose(i, infl_creative, S_INFLUENCER, q, ck, ch, day, st, tr,
-                                    plat, cre, beh, cred, owned_i, owned_f, ev, b)
+                        r = _expose_traced(i, infl_creative, S_INFLUENCER, q, ck, ch, day, st, tr,
+                                    plat, cre, beh, cred, owned_i, owned_f, ev, b, traced, log, log_n, jrow)
                         first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
         # 3. The brand's organic posts, by each platform's mechanic.
         m = act
@@ -452,8 +488,8 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
                 target = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 1 + q)) * total
                 pos = lo + np.searchsorted(lib_cum[lo:hi], target, side="right")
                 pos = min(pos, hi - 1)
-                r = _expose(i, lib_creative[pos], S_ORGANIC, q, ck, ch, day, st, tr, plat,
-                            cre, beh, cred, owned_i, owned_f, ev, b)
+                r = _expose_traced(i, lib_creative[pos], S_ORGANIC, q, ck, ch, day, st, tr, plat,
+                            cre, beh, cred, owned_i, owned_f, ev, b, traced, log, log_n, jrow)
                 first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
                 ev_post[ch, pos, 0] += 1.0
                 if r & R_ENGAGED:
@@ -471,8 +507,8 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
                 if st.hidden[i] != 0:
                     break  # the platform stops serving (and billing) ads the consumer hid
                 ev_line[ch, l] += 1.0
-                r = _expose(i, ad_i[l, A_CREATIVE], src, l * 128 + q, ck, ch, day, st, tr,
-                            plat, cre, beh, cred, owned_i, owned_f, ev, b)
+                r = _expose_traced(i, ad_i[l, A_CREATIVE], src, l * 128 + q, ck, ch, day, st, tr,
+                            plat, cre, beh, cred, owned_i, owned_f, ev, b, traced, log, log_n, jrow)
                 first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
         # 5. Word of mouth for tomorrow: reviews by new customers, referrals by advocates.
         home = _home_platform(i, st, tr, plat)
@@ -490,6 +526,8 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
                     ev[ch, E_SHARES, home] += 1.0
         # 6. Retention: customers buy again on their repurchase cycle.
         stage = st.stage[i]
+        stage_after_touches = stage
+        retained = False
         if stage >= 4 and b[0] == 0 and beh[B_REPURCHASE] > 0.0:
             rate = beh[B_REPURCHASE] * (0.5 + st.trust[i])
             if owned_touch:
@@ -501,6 +539,7 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
                 st.revenue[i] += price
                 ev[ch, E_REVENUE, ap] += price
                 ev[ch, E_REPEAT, ap] += 1.0
+                retained = True
                 if stage == 4 and st.trust[i] >= beh[B_ADVOCATE_TRUST]:
                     stage = 5
         # 7. Decay: trust drifts to baseline, fatigue recovers, untouched attention fades.
@@ -513,6 +552,14 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
         if stage == 3 and st.trust[i] < beh[B_TRUST_THRESHOLD]:
             stage = 2
         st.stage[i] = stage
+        if traced.shape[0] != 0 and traced[i] != 0 and (retained or stage != stage_after_touches):
+            jrow[J_DAY], jrow[J_CONSUMER], jrow[J_PURPOSE] = day, i, -1
+            jrow[J_PLATFORM] = st.purchase_platform[i] if retained else -1
+            jrow[J_SOURCE] = J_RETENTION if retained else J_DAY_END
+            jrow[J_STAGE_BEFORE], jrow[J_STAGE_AFTER] = stage_after_touches, stage
+            jrow[J_RESULT] = R_REPEAT_PURCHASE if retained else 0
+            jrow[J_TRUST_PPM] = np.int64(st.trust[i] * 1e6 + 0.5)
+            _journal(ch, jrow, log, log_n)
         # 8. Tallies.
         stage_counts[ch, stage] += 1
         trust_sum[ch] += st.trust[i]

@@ -23,6 +23,7 @@ from platforms.content import Hook, Purpose
 from platforms.registry import PlatformParams, resolve
 from simulation import kernels as K
 from simulation.errors import Problem, ScenarioError
+from simulation.journeys import Journal
 from simulation.library import PostLibrary
 from simulation.metrics import STAGE_COLUMNS, TIMESERIES_COLUMNS, model_reporters, platform_day_row
 from simulation.scenario import Scenario
@@ -92,6 +93,7 @@ class FunnelModel(mesa.Model):
         self._compile_strategy(influencer_seq)
         self.library = PostLibrary(self.platform_params)
         self.n_chunks = max(1, min(MAX_CHUNKS, n // 256))
+        self.journal = Journal(n, self.n_chunks)
         self.day = 0
         self.today: dict = {}
         self.platform_days: list[np.ndarray] = []
@@ -258,6 +260,7 @@ class FunnelModel(mesa.Model):
         stage_counts = np.zeros((self.n_chunks, len(STAGE_COLUMNS)), dtype=np.int64)
         trust_sum = np.zeros(self.n_chunks)
         new_reach = np.zeros((self.n_chunks, 2), dtype=np.int64)  # newly reached, engaged
+        log, log_n = self.journal.buffers()
         K.exposures_and_responses(
             dkey, day, self.n_chunks, st, self.traits, self.graph.indptr, self.graph.indices,
             np.bitwise_or.reduce(st.shared_prev, axis=1),
@@ -265,7 +268,9 @@ class FunnelModel(mesa.Model):
             actions.influencer_posts > 0, self.infl_platform, self.infl_creative,
             self.n_influencers, self.plat, self.cre, self.beh, self.cred, lib.offsets,
             lib.cumulative, lib.creative, self.ad_i, self.ad_f, self.owned_i, self.owned_f,
-            self.peer_creative, ev, ev_line, ev_post, stage_counts, trust_sum, new_reach)
+            self.peer_creative, ev, ev_line, ev_post, stage_counts, trust_sum, new_reach,
+            self.journal.traced, log, log_n)
+        self.journal.collect(day, log, log_n)
         # Today's shares become tomorrow's feed.
         st.shared_prev[:] = st.shared_now
         st.shared_now[:] = 0
@@ -314,6 +319,24 @@ class FunnelModel(mesa.Model):
         })
         assert list(row) == TIMESERIES_COLUMNS
         self.today = row
+
+    def trace(self, consumers) -> None:
+        """Record every exposure of these consumers from now on (see :meth:`journeys`)."""
+        self.journal = Journal(self.graph.n, self.n_chunks, consumers)
+
+    def consumer_summary(self, i: int) -> str:
+        """One line about consumer i: segment, platforms, friends, stage, purchases, trust."""
+        st, pop = self.state, self.population
+        uses = [name for p, name in enumerate(self.platform_names) if pop.uses[i] >> p & 1]
+        stage = self.spec.stage_label(STAGE_COLUMNS[int(st.stage[i])])
+        return (f"segment {pop.segment_names[pop.segment[i]]}, uses {', '.join(uses) or 'nothing'}, "
+                f"{int(self.graph.degree()[i])} friends; now {stage}, {int(st.purchases[i])} "
+                f"purchases, trust {st.trust[i]:.3f}")
+
+    def journeys(self):
+        """The traced consumers' journeys so far: one row per exposure or day-end event
+        (:data:`simulation.journeys.JOURNEY_COLUMNS`)."""
+        return self.journal.table(self.platform_names, self.spec.stage_labels)
 
     def run(self, days: int | None = None) -> FunnelModel:
         """Simulate ``days`` days (default: the scenario's); returns the model."""
