@@ -458,8 +458,9 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
                         for q in range(k):
                             idx = 4 * q + kind
                             src = S_REFERRAL if kind == K_REFERRAL else S_PEER
-                            r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch, day, st,
-                                        tr, plat, cre, beh, cred, owned_i, owned_f, ev, b, traced, log, log_n, jrow)
+                            r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch, day,
+                                               st, tr, plat, cre, beh, cred, owned_i, owned_f, ev,
+                                               b, traced, log, log_n, jrow)
                             first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
                 if influencer_on and (act >> np.uint32(infl_platform)) & np.uint32(1):
                     prob = beh[B_INFL_REACH] * n_influencers / others
