@@ -79,7 +79,7 @@ def main() -> None:
     session.run_to_end()
     run_s = time.perf_counter() - t0
     days = model.day
-    journal_mb = model.journeys.nbytes / 1e6
+    journal_mb = model.day_log.nbytes / 1e6
 
     med, worst = statistics.median(steps), max(steps)
     print("## Web view (benchmarks/bench_view.py)\n")

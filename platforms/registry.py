@@ -63,6 +63,10 @@ def resolve(name: str, override: dict | None = None) -> PlatformParams:
         raise KeyError(name)
     mech = merged["mechanic"]
     merged["mechanic"] = Mechanic[mech.upper()] if isinstance(mech, str) else Mechanic(mech)
+    if merged["mechanic"] in (Mechanic.OWNED_LIST, Mechanic.MESSAGING):
+        # Lists and chats sell no ad inventory unless a scenario says so.
+        merged.setdefault("paid_ads", False)
+        merged.setdefault("retargeting", False)
     merged["formats"] = {f: float(v) for f, v in merged.get("formats", {}).items()}
     unknown = set(merged["formats"]) - {f.name.lower() for f in Format}
     if unknown:

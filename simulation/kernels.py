@@ -121,6 +121,15 @@ def binomial_from_uniform(trials: int, prob: float, u: float) -> int:
         return trials
     q = 1.0 - prob
     pk = q ** trials
+    if pk < 1e-200 or trials * prob * q > 400.0:
+        # Far from zero (or P(0) underflows): the normal approximation, clipped to [0, trials].
+        t = np.sqrt(-2.0 * np.log(min(u, 1.0 - u) + 1e-300))
+        z = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (
+            1.0 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t)
+        if u < 0.5:
+            z = -z
+        k = np.int64(trials * prob + np.sqrt(trials * prob * q) * z + 0.5)
+        return min(max(k, 0), trials)
     s = pk
     k = 0
     while u > s and k < trials:
@@ -280,8 +289,9 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
     if purpose == PURPOSE_TRUST:
         gain = plat[p, P_TRUST] * cre[c, C_TRUST_LIFT] * cred[src] * quality
         st.trust[i] += gain * (1.0 - st.trust[i])
-    elif purpose == PURPOSE_ACTION and src != S_PEER and src != S_REFERRAL:
-        # Communities punish overt promotion by the brand (Reddit) [assumption, after B].
+    elif purpose == PURPOSE_ACTION and src != S_PEER and src != S_REFERRAL and src != S_OWNED:
+        # Communities punish overt promotion by the brand (Reddit) [assumption, after B]; sends
+        # to the brand's own opted-in list are expected, not intrusions.
         st.trust[i] = max(0.0, st.trust[i] - plat[p, P_PROMO_PENALTY])
     # Trust that crosses the threshold at this touch can be acted on at this touch.
     if stage == 2 and st.trust[i] >= beh[B_TRUST_THRESHOLD]:
@@ -295,10 +305,11 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
             ev[ch, E_CLICKS, p] += 1.0
             result |= R_CLICKED
             if bought[0] == 0:
-                conv = min(1.0, lift * plat[p, P_CONV] * st.trust[i] * np.exp(
-                    -beh[B_PRICE_FRICTION] * tr.price_sensitivity[i]))
+                conv = lift * plat[p, P_CONV] * st.trust[i] * np.exp(
+                    -beh[B_PRICE_FRICTION] * tr.price_sensitivity[i])
                 if plat[p, P_SHOP] > 0.0:
                     conv *= beh[B_SHOP_LIFT]
+                conv = min(conv, 1.0)
                 if uniform(ck, make_tag(RESPONSE, p, src, base + D_BUY)) < conv:
                     price = beh[B_PRICE]
                     st.purchases[i] += 1
@@ -573,14 +584,21 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
 @njit(cache=True, inline="always", error_model="numpy")
 def _home_platform(i, st, tr, plat):
     """The platform a consumer posts reviews and referrals on: where it bought, else the first
-    it uses; never an owned list (people do not review a product by email)."""
+    it uses; never an owned list or a chat app (a review is a public post: people do not review
+    a product by email or broadcast it into private chats)."""
     p = st.purchase_platform[i]
-    if p >= 0 and (tr.uses[i] >> np.uint32(p)) & np.uint32(1) and plat[p, P_MECH] != MECH_OWNED:
+    if p >= 0 and (tr.uses[i] >> np.uint32(p)) & np.uint32(1) and _public(plat, p):
         return p
     m = tr.uses[i]
     while m != 0:
         p = _lowest_bit(m)
         m &= m - np.uint32(1)
-        if plat[p, P_MECH] != MECH_OWNED:
+        if _public(plat, p):
             return p
     return -1
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _public(plat, p):
+    mech = plat[p, P_MECH]
+    return mech != MECH_OWNED and mech != MECH_MESSAGING

@@ -140,3 +140,13 @@ def test_stage_labels_rename_stages_for_display_only():
     assert "customer" in result.timeseries.columns  # output columns keep the standard names
     data["stage_labels"] = {"buyer": "Lead"}
     assert "stage_labels" in error_of(data)
+
+
+def test_new_list_or_chat_platform_sells_no_ads_unless_it_says_so():
+    data = base()
+    data["platforms"] = {"signal": {"mechanic": "messaging", "conversion_rate": 0.5}}
+    data["audience"]["segments"][0]["platforms"]["signal"] = 0.5
+    data["strategy"]["paid"] = [{"platform": "signal", "daily_budget": 10}]
+    assert "'signal' sells no ads" in error_of(data)
+    data["platforms"]["signal"]["paid_ads"] = True
+    assert "signal" in load_scenario(data).platforms_used()

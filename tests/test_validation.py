@@ -113,3 +113,20 @@ def test_reductions_are_ordinary_scenarios():
     result = run(bass_scenario(0.02, 0.2, 500, 5))
     assert {"adopters", "ever_engaged"} <= set(result.timeseries.columns)
     assert result.timeseries["adopters"].is_monotonic_increasing
+
+
+def test_binomial_draw_has_binomial_moments_even_when_p0_underflows():
+    from scipy import stats
+
+    from simulation.kernels import binomial_from_uniform
+
+    u = (np.arange(20_000) + 0.5) / 20_000  # a quasi-uniform grid: the draw is the quantile
+    for trials, prob in [(1, 0.3), (12, 0.1), (10_000, 0.2), (5_000, 0.001)]:
+        draws = np.array([binomial_from_uniform(trials, prob, x) for x in u])
+        mean, sd = trials * prob, math.sqrt(trials * prob * (1 - prob))
+        assert abs(draws.mean() - mean) <= 0.01 * sd + 0.01
+        assert abs(draws.std() - sd) <= 0.02 * sd + 0.01
+        assert draws.min() >= 0 and draws.max() <= trials
+        # Quantiles agree with scipy's binomial within one count.
+        for q in (0.1, 0.5, 0.9):
+            assert abs(np.quantile(draws, q) - stats.binom.ppf(q, trials, prob)) <= 1

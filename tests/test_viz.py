@@ -116,7 +116,7 @@ def test_journeys_agree_with_the_state(finished):
     touched = np.flatnonzero(st.touches > 0)
     assert touched.size
     for i in touched[:: max(1, touched.size // 25)]:
-        rows = finished.journeys.journey(int(i), finished.platform_names)
+        rows = finished.day_log.journey(int(i), finished.platform_names)
         assert sum(r["touches"] for r in rows) == st.touches[i]
         assert sum(r["purchases"] for r in rows) == st.purchases[i]
         assert rows[-1]["stage"].split(" -> ")[-1] == ["unaware", "aware", "engaged", "trusting",
@@ -124,7 +124,7 @@ def test_journeys_agree_with_the_state(finished):
         assert [r["day"] for r in rows] == sorted({r["day"] for r in rows})
     untouched = np.flatnonzero((st.touches == 0) & (st.stage == 0) & (st.purchases == 0))
     if untouched.size:
-        assert finished.journeys.journey(int(untouched[0]), finished.platform_names) == []
+        assert finished.day_log.journey(int(untouched[0]), finished.platform_names) == []
 
 
 def test_sample_is_small_connected_and_laid_out(finished):

@@ -47,7 +47,7 @@ def _key(model) -> list:
 
 def current_kpis(model) -> dict:
     ts, _ = model.tables()
-    return kpis_at(ts, model.day, float(model.journeys.initial_trust.mean()))
+    return kpis_at(ts, model.day, float(model.day_log.initial_trust.mean()))
 
 
 @solara.component
@@ -215,7 +215,7 @@ def JourneyPanel(session: Session):
         who = _describe(model, i)
         solara.Text(f"Journey of consumer {i}", classes=["journey-title"], style={"font-weight": "600"})
         solara.Text(who, style={"font-size": "0.85em"})
-        rows = model.journeys.journey(i, model.platform_names)
+        rows = model.day_log.journey(i, model.platform_names)
         if not rows:
             solara.Text(f"Nothing has happened to consumer {i} yet (day {model.day}); trust "
                         f"{float(st.trust[i]):.3f}.")
@@ -260,8 +260,8 @@ def CompareBody(model, baseline):
     base_ts, cur_ts = baseline.tables()[0], model.tables()[0]
     fig = solara.use_memo(lambda: compare_figure(base_ts, cur_ts, day),
                           dependencies=[id(baseline), id(model), day])
-    kb = kpis_at(base_ts, day, float(baseline.journeys.initial_trust.mean()))
-    kc = kpis_at(cur_ts, day, float(model.journeys.initial_trust.mean()))
+    kb = kpis_at(base_ts, day, float(baseline.day_log.initial_trust.mean()))
+    kc = kpis_at(cur_ts, day, float(model.day_log.initial_trust.mean()))
     rows = [{"metric": k.label, "baseline": fmt(kb[k.key], k.fmt), "current": fmt(kc[k.key], k.fmt),
              "difference": difference(kb[k.key], kc[k.key], k.fmt)} for k in KPIS]
     # Text, not Markdown: Solara's Markdown fetches KaTeX from a CDN, which is not there offline.

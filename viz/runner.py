@@ -32,7 +32,7 @@ class ViewModel(FunnelModel):
             raise ViewError(recipe.label, f"the graph has {self.graph.n:,} consumers; the web view is "
                                           f"limited to {limit:,}")
         self.recipe = recipe
-        self.journeys = JourneyRecorder(self)
+        self.day_log = JourneyRecorder(self)
         self.lock = threading.RLock()
         self.running = self.spec.days > 0
         self._result: tuple[int, Result] | None = None
@@ -45,7 +45,7 @@ class ViewModel(FunnelModel):
                 self.running = False
                 return
             super().step()
-            self.journeys.record(self)
+            self.day_log.record(self)
             self.running = self.day < self.spec.days
 
     def run_to_end(self) -> None:
