@@ -288,6 +288,16 @@ def influencer_customers(quick: bool) -> Outcome:
                  "customers for the same fees (influencer_seeding)")
 
 
+def influencer_bridge_beats_random(quick: bool) -> Outcome:
+    path = SCENARIOS / "influencer_seeding.yaml"
+    ss = seeds(quick, small=3)
+    extra = list(SMALL) if quick else []
+    rnd = [float(run(path, [*variant(path, "random"), *extra], s).summary["reach"]) for s in ss]
+    bridge = [float(run(path, [*variant(path, "bridge"), *extra], s).summary["reach"]) for s in ss]
+    return _more("random seeds", rnd, "bridging seeds", bridge, "reach (influencer_seeding)",
+                 "{:.0f}")
+
+
 def conversational_beats_cold(quick: bool) -> Outcome:
     path = SCENARIOS / "conversational_commerce.yaml"
     chat, cold = _arms(path, "cold_site", lambda r: r.summary["customers"] /
@@ -627,6 +637,7 @@ CASES: list[Case] = [
     Case("micro_vs_mass", "scenario", micro_beats_mass),
     Case("influencer_seeding: reach", "scenario", influencer_degree_beats_random),
     Case("influencer_seeding: customers", "scenario", influencer_customers),
+    Case("influencer_seeding: bridges", "scenario", influencer_bridge_beats_random),
     Case("b2b_linkedin", "scenario", b2b_scenario),
     Case("pinterest_evergreen", "scenario", pinterest_lasts_months),
     Case("conversational_commerce", "scenario", conversational_beats_cold),
