@@ -1,0 +1,164 @@
+"""Benchmark: funnelsim vs idiomatic Mesa on the same word-of-mouth-plus-ads rules (issue 7).
+
+funnelsim runs ``simulation.validation.bass_scenario(p, q, N, days, network="erdos_renyi",
+mean_degree=k)``; Mesa runs benchmarks/mesa_reference.py (Consumer agents on
+``mesa.discrete_space.Network``) on the same graph (tests/test_mesa_reference.py shows the two give
+the same adoption curve). Each case runs in its own process with ``NUMBA_NUM_THREADS=1``; funnelsim
+after a warm-up run (numba cache loaded). Model time = the days simulated, set-up excluded and
+reported apart (for Mesa: the NetworkX graph, the Network space and the agents).
+
+Mesa at 100,000 consumers runs only the first ``--mesa-days`` days (default 10); its 90-day time is
+extrapolated with the day-by-day profile measured at 10,000 (Mesa's cost per day falls as consumers
+adopt, because adopters skip their step): ``T100k(90) = T100k(first d) x T10k(90) / T10k(first d)``.
+``--full`` runs Mesa at 100,000 for all days instead.
+
+Prints a markdown table; ``--record`` prints it as a section (heading and command) to paste into
+benchmarks/RESULTS.md (this script never writes that file).
+
+    python benchmarks/bench_mesa.py [--record] [--mesa-days D] [--full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+P, Q, K, DAYS = 0.002, 0.1, 10, 90
+SIZES = (10_000, 100_000)
+
+
+def _load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _scenario(size: int, days: int):
+    from simulation.validation import bass_scenario
+
+    return bass_scenario(P, Q, size, days, network="erdos_renyi", mean_degree=K, seed=1)
+
+
+def case_funnelsim(size: int) -> dict:
+    from simulation import FunnelModel
+    from simulation.validation import bass_scenario
+
+    FunnelModel(bass_scenario(P, Q, 2000, 3, network="erdos_renyi", mean_degree=K)).run()  # warm
+    w0, c0 = _clock()
+    model = FunnelModel(_scenario(size, DAYS))
+    w1, c1 = _clock()
+    model.run()
+    w2, c2 = _clock()
+    adopters = model.datacollector.get_model_vars_dataframe()["adopters"].tolist()
+    return {"engine": "funnelsim", "consumers": size, "edges": model.graph.n_edges, "days": DAYS,
+            "setup_wall": w1 - w0, "setup_cpu": c1 - c0, "run_wall": w2 - w1, "run_cpu": c2 - c1,
+            "day_cpu": [], "adopters": adopters, "peak_mb": _peak_mb(), "load": _load()}
+
+
+def case_mesa(size: int, days: int) -> dict:
+    from benchmarks.mesa_reference import BassNetworkModel
+    from simulation import FunnelModel
+
+    graph = FunnelModel(_scenario(size, days)).graph  # the same graph funnelsim runs on
+    w0, c0 = _clock()
+    model = BassNetworkModel(graph.to_networkx(), P, Q, K, seed=1)
+    w1, c1 = _clock()
+    day_cpu, day_wall = [], []
+    for _ in range(days):
+        a, b = _clock()
+        model.step()
+        c, d = _clock()
+        day_wall.append(c - a)
+        day_cpu.append(d - b)
+    adopters = model.datacollector.get_model_vars_dataframe()["adopters"].tolist()
+    return {"engine": "mesa", "consumers": size, "edges": graph.n_edges, "days": days,
+            "setup_wall": w1 - w0, "setup_cpu": c1 - c0, "run_wall": sum(day_wall),
+            "run_cpu": sum(day_cpu), "day_cpu": day_cpu, "day_wall": day_wall,
+            "adopters": adopters, "peak_mb": _peak_mb(), "load": _load()}
+
+
+def _run(*case: str) -> dict:
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, __file__, "--case", *case], capture_output=True,
+                         text=True, env=env, cwd=ROOT)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"case {case} failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--record", action="store_true", help="print a section for RESULTS.md")
+    ap.add_argument("--mesa-days", type=int, default=10, help="Mesa days timed at 100,000")
+    ap.add_argument("--full", action="store_true", help="run Mesa at 100,000 for all 90 days")
+    ap.add_argument("--case", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.case:
+        sys.path.insert(0, str(ROOT))
+        if args.case[0] == "funnelsim":
+            res = case_funnelsim(int(args.case[1]))
+        else:
+            res = case_mesa(int(args.case[1]), int(args.case[2]))
+        print(json.dumps(res))
+        return
+
+    rows = []
+    mesa10k = None
+    for size in SIZES:
+        fs = _run("funnelsim", str(size))
+        mesa_days = DAYS if size == SIZES[0] or args.full else args.mesa_days
+        me = _run("mesa", str(size), str(mesa_days))
+        if size == SIZES[0]:
+            mesa10k = me
+        if mesa_days == DAYS:
+            mesa_cpu, mesa_wall, how = me["run_cpu"], me["run_wall"], "measured"
+        else:
+            # Scale by the 10k profile: share of the 90-day time spent in the first d days.
+            share = sum(mesa10k["day_cpu"][:mesa_days]) / sum(mesa10k["day_cpu"])
+            share_w = sum(mesa10k["day_wall"][:mesa_days]) / sum(mesa10k["day_wall"])
+            mesa_cpu, mesa_wall = me["run_cpu"] / share, me["run_wall"] / share_w
+            how = (f"extrapolated: {mesa_days} days measured ({me['run_cpu']:.1f} s CPU), which took "
+                   f"{share:.0%} of the 90-day CPU time at 10,000")
+        rows.append((size, fs, me, mesa_cpu, mesa_wall, how))
+
+    lines = ["| consumers | edges | funnelsim set-up / run, wall / CPU (s) | Mesa set-up wall / CPU (s) "
+             "| Mesa run, 90 days, wall / CPU (s) | Mesa run | ratio (CPU) | ratio (wall) | "
+             "adopters at day 90 (funnelsim / Mesa) | peak RSS funnelsim / Mesa (MB) | load avg | "
+             "target |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for size, fs, me, mesa_cpu, mesa_wall, how in rows:
+        mesa_adopt = f"{me['adopters'][-1]:,}" if me["days"] == DAYS else (
+            f"{me['adopters'][-1]:,} at day {me['days']} (funnelsim {fs['adopters'][me['days'] - 1]:,})")
+        lines.append(
+            f"| {size:,} | {fs['edges']:,} | {fs['setup_wall']:.2f} / {fs['setup_cpu']:.2f}; "
+            f"{fs['run_wall']:.3f} / {fs['run_cpu']:.3f} | {me['setup_wall']:.1f} / "
+            f"{me['setup_cpu']:.1f} | {mesa_wall:.1f} / {mesa_cpu:.1f} | {how} | "
+            f"{mesa_cpu / fs['run_cpu']:.0f}x | {mesa_wall / fs['run_wall']:.0f}x | "
+            f"{fs['adopters'][-1]:,} / {mesa_adopt} | {fs['peak_mb']:.0f} / {me['peak_mb']:.0f} | "
+            f"{fs['load']} ; {me['load']} | >= 100x |")
+    table = "\n".join(lines)
+    if args.record:
+        cmd = ".venv/bin/python benchmarks/bench_mesa.py --record" + (" --full" if args.full else "")
+        print(f"## bench_mesa.py ({time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} "
+              f"cores, one core per case)\n\nCommand: `{cmd}`\n\nRules: Bass diffusion on an "
+              f"Erdos-Renyi graph of mean degree {K}, p = {P} (ads), q = {Q} (each adopted friend "
+              f"persuades with q / k a day), {DAYS} days; the same graph for both engines.\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
