@@ -372,7 +372,9 @@ def read_edgelist(path: Path) -> SocialGraph:
         raise GraphFileError(f"more than {MAX_GRAPH_NODES:,} nodes")
     half = df.shape[0]
     numeric = pd.to_numeric(pd.Series(labels), errors="coerce")
-    labels_out = numeric.to_numpy() if not numeric.isna().any() else np.asarray(labels)
+    # Numbers only while distinct ids stay distinct (ids past 2**63 become floats that may collide).
+    as_numbers = not numeric.isna().any() and numeric.is_unique
+    labels_out = numeric.to_numpy() if as_numbers else np.asarray(labels)
     return from_edges(labels.shape[0], codes[:half], codes[half:], labels=labels_out)
 
 

@@ -8,6 +8,7 @@ Units and sources of every default: docs/ODD.md.
 from __future__ import annotations
 
 import math
+import os
 import types
 import typing
 from pathlib import Path
@@ -425,10 +426,70 @@ def _read_yaml(path: Path) -> dict:
     return parse_yaml(text, str(path))
 
 
+#: Bounds on what YAML may build, checked on libyaml's event stream before any object is made, so
+#: a "billion laughs" bomb or a 10,000-level nest is refused in milliseconds, not after it fills memory.
+MAX_YAML_NODES = 50_000  # keys, values and lists after expanding aliases; a scenario has ~300
+MAX_YAML_DEPTH = 50  # nesting levels; a scenario nests 6 or 7 (Python's recursion limit is ~300 here)
+
+
+class YamlLimitError(yaml.MarkedYAMLError):
+    """Well-formed YAML that is too big, too deep or self-referencing to be a scenario."""
+
+
+def safe_yaml(text: str) -> Any:
+    """``yaml.safe_load`` (plain data, no tags that build objects) with bounds on size and depth.
+
+    Raises:
+        yaml.YAMLError: a :class:`YamlLimitError` (with the line) past ``MAX_YAML_NODES`` expanded
+            nodes or ``MAX_YAML_DEPTH`` levels, or on an alias to a value that contains it.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise yaml.YAMLError(f"not valid UTF-8 text: {exc.reason} at character {exc.start}") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    total, sizes, stack = 0, {}, []  # stack: [anchor, expanded size] of each open collection
+
+    def limit(problem: str, mark: Any) -> YamlLimitError:
+        return YamlLimitError(None, None, problem, mark)
+
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            stack.append([event.anchor, 1])
+            if len(stack) > MAX_YAML_DEPTH:
+                raise limit(f"nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark)
+            add = 1
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            anchor, size = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+            if stack:
+                stack[-1][1] += size
+            continue
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            add = 1
+        elif isinstance(event, yaml.AliasEvent):
+            if any(anchor == event.anchor for anchor, _ in stack):
+                raise limit(f"alias *{event.anchor} refers to a value that contains it",
+                            event.start_mark)
+            add = sizes.get(event.anchor, 1)  # an undefined alias: the loader names it below
+        else:
+            continue
+        total += add
+        if stack and not isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            stack[-1][1] += add
+        if total > MAX_YAML_NODES:
+            raise limit(f"more than {MAX_YAML_NODES:,} values once aliases (*name) are expanded; "
+                        "a scenario is a page of settings", event.start_mark)
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+
+
 def parse_yaml(text: str, label: str) -> dict:
     """Parse YAML text into a mapping; errors say the line."""
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -563,6 +624,12 @@ def _resolve_paths(scenario: Scenario, base_dir: Path, label: str) -> Scenario:
     net = scenario.audience.network
     if net.file is None:
         return scenario
+    # A relative path stays inside the scenario's folder (a shared scenario must not read
+    # ../../home/you/anything); a file elsewhere is named by an absolute path, visibly.
+    if not Path(net.file).is_absolute() and ".." in Path(os.path.normpath(net.file)).parts:
+        raise ScenarioError(label, [Problem(
+            "audience.network.file", "a relative path must stay inside the scenario's folder",
+            value=net.file, suggestion="move the file next to the scenario, or give an absolute path")])
     path = (base_dir / net.file).resolve()
     if not path.is_file():
         raise ScenarioError(label, [Problem("audience.network.file", "graph file not found",
@@ -588,7 +655,7 @@ def apply_override(data: dict, item: str, label: str = "--set") -> dict:
     key, raw = item.split("=", 1)
     parts = key.strip().split(".")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = safe_yaml(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     data = _deep_copy(data)
