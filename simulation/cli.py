@@ -94,6 +94,15 @@ def _load(path: Path, overrides: list[str]):
     return load_scenario(path, overrides)
 
 
+def _file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
 def write_outputs(result, folder: Path) -> list[Path]:
     """Write the run's files into ``folder``. Each file appears whole or not at all: it is
     written to a temporary file in the same folder and renamed into place."""
@@ -110,6 +119,7 @@ def write_outputs(result, folder: Path) -> list[Path]:
         os.close(fd)
         try:
             writer(Path(tmp))
+            os.chmod(tmp, _FILE_MODE)  # mkstemp makes files private; outputs follow the umask
             os.replace(tmp, folder / name)
         finally:
             if os.path.exists(tmp):

@@ -92,3 +92,15 @@ def test_bad_input_clear_message_exit_2_nothing_written(case, tmp_path):
         assert expected in proc.stderr, proc.stderr
         assert proc.stderr.count("error:") == 1
     assert not out.exists()
+
+
+def test_outputs_follow_the_umask(tmp_path, small_flagship):
+    import stat
+
+    from simulation.cli import write_outputs
+    from simulation.results import run
+
+    written = write_outputs(run(small_flagship, days=3), tmp_path / "out")
+    for path in written:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o044, f"{path.name} is private ({oct(mode)})"
