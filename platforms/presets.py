@@ -173,7 +173,7 @@ PRESETS: dict[str, dict] = {
         "conversion_rate": 0.33,
         "click_rate": 0.35,
         "half_life_days": 1.0,
-        "share_rate": 0.02,
+        "share_rate": 0.0,  # an owned list: sends are not forwarded into the model's reach
         "follow_rate": 0.0,
         "cpm": 0.0,
         "cost_per_send": 0.001,
