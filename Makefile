@@ -27,6 +27,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
 bench: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'   # NDlib and cynetdiff, for the side-by-side runs
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --record || exit 1; done
 
 validate: $(BIN)/.installed
