@@ -26,23 +26,17 @@ import math
 import os
 import platform
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from common import clock, load, run_case  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 C, T, SEEDS, MAX_DAYS = 10.0, 0.15, 20, 200
 
 
-def _load() -> str:
-    return "/".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _clock() -> tuple[float, float]:
-    return time.perf_counter(), time.process_time()
 
 
 def _model(n: int):
@@ -56,7 +50,7 @@ def _model(n: int):
 def _result(engine, n, edges, setup, run, reach, steps) -> dict:
     return {"engine": engine, "n": n, "edges": edges, "setup_wall": setup[0], "setup_cpu": setup[1],
             "run_wall": run[0], "run_cpu": run[1], "reach": int(reach), "steps": steps,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "load": _load()}
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "load": load()}
 
 
 def case_funnelsim(n: int) -> dict:
@@ -64,9 +58,9 @@ def case_funnelsim(n: int) -> dict:
     from simulation.validation import cascade_scenario
 
     FunnelModel(cascade_scenario(2000, C, T, 5, days=5)).run()  # warm the numba cache
-    w0, c0 = _clock()
+    w0, c0 = clock()
     model, _ = _model(n)
-    w1, c1 = _clock()
+    w1, c1 = clock()
     last, steps = -1, 0
     while steps < MAX_DAYS:
         model.step()
@@ -75,7 +69,7 @@ def case_funnelsim(n: int) -> dict:
         if now == last:
             break
         last = now
-    w2, c2 = _clock()
+    w2, c2 = clock()
     return _result("funnelsim", n, model.graph.n_edges, (w1 - w0, c1 - c0), (w2 - w1, c2 - c1),
                    model.today["ever_engaged"], steps)
 
@@ -85,7 +79,7 @@ def case_ndlib(n: int) -> dict:
     from ndlib.models.epidemics import IndependentCascadesModel
 
     model, seeds = _model(n)
-    w0, c0 = _clock()
+    w0, c0 = clock()
     g = model.graph.to_networkx()
     ic = IndependentCascadesModel(g, seed=3)
     config = mc.Configuration()
@@ -93,7 +87,7 @@ def case_ndlib(n: int) -> dict:
     for e in g.edges():
         config.add_edge_configuration("threshold", e, T)
     ic.set_initial_status(config)
-    w1, c1 = _clock()
+    w1, c1 = clock()
     np.random.seed(3)  # NDlib draws from numpy's global generator
     steps = 0
     while True:
@@ -101,7 +95,7 @@ def case_ndlib(n: int) -> dict:
         steps += 1
         if it["node_count"][1] == 0 or steps >= MAX_DAYS:
             break
-    w2, c2 = _clock()
+    w2, c2 = clock()
     reach = it["node_count"][1] + it["node_count"][2]
     return _result("NDlib", n, model.graph.n_edges, (w1 - w0, c1 - c0), (w2 - w1, c2 - c1), reach,
                    steps)
@@ -113,27 +107,18 @@ def case_cynetdiff(n: int) -> dict:
     from cynetdiff.models import IndependentCascadeModel
 
     model, seeds = _model(n)
-    w0, c0 = _clock()
+    w0, c0 = clock()
     g = model.graph
     starts = array.array("I", g.indptr[:-1].astype(np.uint32).tobytes())
     edges = array.array("I", g.indices.astype(np.uint32).tobytes())
     ic = IndependentCascadeModel(starts, edges, activation_prob=T, rng=3)
     ic.set_seeds(seeds)
-    w1, c1 = _clock()
+    w1, c1 = clock()
     ic.advance_until_completion()
-    w2, c2 = _clock()
+    w2, c2 = clock()
     return _result("cynetdiff", n, g.n_edges, (w1 - w0, c1 - c0), (w2 - w1, c2 - c1),
                    ic.get_num_activated_nodes(), None)
 
-
-def _run(*case: str) -> dict:
-    env = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, __file__, "--case", *case], capture_output=True,
-                         text=True, env=env, cwd=ROOT)
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr)
-        raise SystemExit(f"case {case} failed")
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -154,7 +139,7 @@ def main() -> None:
              "reach vs funnelsim (tolerance) | funnelsim speed-up (CPU) | peak RSS (MB) | load avg |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for n in args.sizes:
-        rows = [_run(e, str(n)) for e in ("funnelsim", "cynetdiff", "ndlib")]
+        rows = [run_case(__file__, e, str(n)) for e in ("funnelsim", "cynetdiff", "ndlib")]
         fs = rows[0]
         tol = 5 * 2 * math.sqrt(n)
         for r in rows:

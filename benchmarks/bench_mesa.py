@@ -24,27 +24,18 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from common import clock, load, peak_mb, run_case  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 P, Q, K, DAYS = 0.002, 0.1, 10, 90
 SIZES = (10_000, 100_000)
 
 
-def _load() -> str:
-    return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _clock() -> tuple[float, float]:
-    return time.perf_counter(), time.process_time()
 
 
 def _scenario(size: int, days: int):
@@ -58,15 +49,15 @@ def case_funnelsim(size: int) -> dict:
     from simulation.validation import bass_scenario
 
     FunnelModel(bass_scenario(P, Q, 2000, 3, network="erdos_renyi", mean_degree=K)).run()  # warm
-    w0, c0 = _clock()
+    w0, c0 = clock()
     model = FunnelModel(_scenario(size, DAYS))
-    w1, c1 = _clock()
+    w1, c1 = clock()
     model.run()
-    w2, c2 = _clock()
+    w2, c2 = clock()
     adopters = model.datacollector.get_model_vars_dataframe()["adopters"].tolist()
     return {"engine": "funnelsim", "consumers": size, "edges": model.graph.n_edges, "days": DAYS,
             "setup_wall": w1 - w0, "setup_cpu": c1 - c0, "run_wall": w2 - w1, "run_cpu": c2 - c1,
-            "day_cpu": [], "adopters": adopters, "peak_mb": _peak_mb(), "load": _load()}
+            "day_cpu": [], "adopters": adopters, "peak_mb": peak_mb(), "load": load()}
 
 
 def case_mesa(size: int, days: int) -> dict:
@@ -74,31 +65,22 @@ def case_mesa(size: int, days: int) -> dict:
     from simulation import FunnelModel
 
     graph = FunnelModel(_scenario(size, days)).graph  # the same graph funnelsim runs on
-    w0, c0 = _clock()
+    w0, c0 = clock()
     model = BassNetworkModel(graph.to_networkx(), P, Q, K, seed=1)
-    w1, c1 = _clock()
+    w1, c1 = clock()
     day_cpu, day_wall = [], []
     for _ in range(days):
-        a, b = _clock()
+        a, b = clock()
         model.step()
-        c, d = _clock()
+        c, d = clock()
         day_wall.append(c - a)
         day_cpu.append(d - b)
     adopters = model.datacollector.get_model_vars_dataframe()["adopters"].tolist()
     return {"engine": "mesa", "consumers": size, "edges": graph.n_edges, "days": days,
             "setup_wall": w1 - w0, "setup_cpu": c1 - c0, "run_wall": sum(day_wall),
             "run_cpu": sum(day_cpu), "day_cpu": day_cpu, "day_wall": day_wall,
-            "adopters": adopters, "peak_mb": _peak_mb(), "load": _load()}
+            "adopters": adopters, "peak_mb": peak_mb(), "load": load()}
 
-
-def _run(*case: str) -> dict:
-    env = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, __file__, "--case", *case], capture_output=True,
-                         text=True, env=env, cwd=ROOT)
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr)
-        raise SystemExit(f"case {case} failed")
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -120,9 +102,9 @@ def main() -> None:
     rows = []
     mesa10k = None
     for size in SIZES:
-        fs = _run("funnelsim", str(size))
+        fs = run_case(__file__, "funnelsim", str(size))
         mesa_days = DAYS if size == SIZES[0] or args.full else args.mesa_days
-        me = _run("mesa", str(size), str(mesa_days))
+        me = run_case(__file__, "mesa", str(size), str(mesa_days))
         if size == SIZES[0]:
             mesa10k = me
         if mesa_days == DAYS:

@@ -31,14 +31,13 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from common import clock, load, peak_mb, run_case  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = ROOT / "scenarios" / "product_launch.yaml"
@@ -47,16 +46,7 @@ SIZES = (10_000, 100_000, 1_000_000)
 IMPORT_EDGES = 1_000_000
 
 
-def _load() -> str:
-    return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _clock() -> tuple[float, float]:
-    return time.perf_counter(), time.process_time()
 
 
 def _spec(size: int, days: int, agents: bool = False):
@@ -81,11 +71,11 @@ def case_graph(size: int) -> dict:
 
     build_graph(_spec(2000, 1), 1)  # load the generator's numba cache
     spec = _spec(size, 1)
-    w0, c0 = _clock()
+    w0, c0 = clock()
     g = build_graph(spec, 42)
-    w1, c1 = _clock()
+    w1, c1 = clock()
     return {"case": "graph", "consumers": size, "edges": g.n_edges, "wall_s": w1 - w0,
-            "cpu_s": c1 - c0, "peak_mb": _peak_mb(), "load": _load()}
+            "cpu_s": c1 - c0, "peak_mb": peak_mb(), "load": load()}
 
 
 def case_model(size: int, days: int, agents: bool) -> dict:
@@ -106,14 +96,14 @@ def case_model(size: int, days: int, agents: bool) -> dict:
     for name in spent:
         setattr(K, name, timed(name, getattr(K, name)))
     spec = _spec(size, days, agents)
-    w0, c0 = _clock()
+    w0, c0 = clock()
     model = FunnelModel(spec)
-    w1, c1 = _clock()
+    w1, c1 = clock()
     day_wall, day_cpu = [], []
     for _ in range(days):
-        a, b = _clock()
+        a, b = clock()
         model.step()
-        c, d = _clock()
+        c, d = clock()
         day_wall.append(c - a)
         day_cpu.append(d - b)
     st = model.state
@@ -124,8 +114,8 @@ def case_model(size: int, days: int, agents: bool) -> dict:
     return {"case": "model", "consumers": size, "edges": model.graph.n_edges, "days": days,
             "agents": agents, "setup_wall_s": w1 - w0, "setup_cpu_s": c1 - c0,
             "day_wall": day_wall, "day_cpu": day_cpu, "kernels": spent,
-            "state_bytes": state_bytes, "csr_bytes": csr_bytes, "peak_mb": _peak_mb(),
-            "customers": int((st.purchases > 0).sum()), "load": _load()}
+            "state_bytes": state_bytes, "csr_bytes": csr_bytes, "peak_mb": peak_mb(),
+            "customers": int((st.purchases > 0).sum()), "load": load()}
 
 
 def case_write_edges(path: str) -> dict:
@@ -146,12 +136,12 @@ def case_write_edges(path: str) -> dict:
 def case_import(path: str) -> dict:
     from agents.network import read_graph
 
-    w0, c0 = _clock()
+    w0, c0 = clock()
     g = read_graph(path)
-    w1, c1 = _clock()
+    w1, c1 = clock()
     return {"case": "import", "nodes": g.n, "edges": g.n_edges, "wall_s": w1 - w0,
-            "cpu_s": c1 - c0, "peak_mb": _peak_mb(), "bytes": os.path.getsize(path),
-            "load": _load()}
+            "cpu_s": c1 - c0, "peak_mb": peak_mb(), "bytes": os.path.getsize(path),
+            "load": load()}
 
 
 def case_bandwidth() -> dict:
@@ -159,27 +149,17 @@ def case_bandwidth() -> dict:
     dst = np.empty_like(src)
     best = (np.inf, np.inf)
     for _ in range(6):
-        w0, c0 = _clock()
+        w0, c0 = clock()
         np.copyto(dst, src)
-        w1, c1 = _clock()
+        w1, c1 = clock()
         best = min(best, (w1 - w0, c1 - c0))
     moved = 2 * src.nbytes  # read + write
     return {"case": "bandwidth", "gb_s": moved / best[0] / 1e9, "gb_s_cpu": moved / best[1] / 1e9,
-            "load": _load()}
+            "load": load()}
 
 
 # --- driver --------------------------------------------------------------------------------------
 
-
-def _run(*case: str) -> dict:
-    env = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, __file__, "--case", *case], capture_output=True,
-                         text=True, env=env, cwd=ROOT)
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr)
-        raise SystemExit(f"case {case} failed")
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _fit(x: list[float], y: list[float]) -> float:
@@ -210,15 +190,15 @@ def main() -> None:
         return
 
     sizes = SIZES[:2] if args.quick else SIZES
-    graphs = [_run("graph", str(n)) for n in sizes]
-    models = [_run("model", str(n), str(90 if n < 1_000_000 else args.days_1m), "0")
+    graphs = [run_case(__file__, "graph", str(n)) for n in sizes]
+    models = [run_case(__file__, "model", str(n), str(90 if n < 1_000_000 else args.days_1m), "0")
               for n in sizes]
-    with_agents = None if args.quick else _run("model", "1000000", "3", "1")
+    with_agents = None if args.quick else run_case(__file__, "model", "1000000", "3", "1")
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "edges.txt")
-        _run("write", path)
-        imported = _run("import", path)
-    bw = _run("bandwidth")
+        run_case(__file__, "write", path)
+        imported = run_case(__file__, "import", path)
+    bw = run_case(__file__, "bandwidth")
 
     out = []
     out.append("| consumers | edges | graph generation wall / CPU (s) | peak RSS (MB) | load avg "

@@ -1,0 +1,40 @@
+"""Helpers shared by the benchmark scripts: clocks, peak memory, load, and one case per process."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min): figures taken under load are not comparable."""
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process, MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def clock() -> tuple[float, float]:
+    """(wall, CPU) seconds: CPU time is the steadier figure on a shared machine."""
+    return time.perf_counter(), time.process_time()
+
+
+def run_case(script: str, *case: str) -> dict:
+    """Run ``script --case ...`` in a fresh one-thread process (so peak memory is that case's)
+    and return the JSON object its last line prints."""
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, script, "--case", *case], capture_output=True,
+                         text=True, env=env, cwd=ROOT)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"case {case} failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
