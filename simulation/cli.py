@@ -188,7 +188,7 @@ def validate(
             else:
                 size = f"{spec.audience.size:,} consumers"
             out_console.print(f"ok: {path} ({spec.name}: {size}, {spec.days} days)",
-                              highlight=False)
+                              highlight=False, soft_wrap=True)
         except FunnelsimError as exc:
             bad += 1
             err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
