@@ -1,4 +1,5 @@
-"""The web view's logic without a browser: recipes and levers, guards, KPIs, journeys, the sample.
+"""The web view's logic without a browser: recipes and levers, guards, KPIs, journeys (the engine's
+journal, replayed exactly), the sample.
 
 Small models (the flagship at 3,000 consumers) and no exact engine figures: the engine is being
 calibrated, so these tests check relations (the figures add up, the journey matches the state).
@@ -6,12 +7,21 @@ calibrated, so these tests check relations (the figures add up, the journey matc
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from simulation.errors import FunnelsimError
+from simulation.journeys import JOURNEY_COLUMNS
+from simulation.model import FunnelModel
 from viz import config
+from viz.journey import JourneyTrace, display_table, shown_rows
 from viz.kpis import kpis_at
+from viz.panels import export_zip
 from viz.recipe import (
     ViewError,
     base_from_file,
@@ -24,6 +34,7 @@ from viz.recipe import (
 )
 from viz.runner import ViewModel
 from viz.sample import build_sample
+from viz.state import Session
 
 SMALL = {"audience.size": 3000, "days": 30}
 
@@ -111,20 +122,76 @@ def test_the_model_stops_at_its_last_day(finished):
     assert finished.day == finished.spec.days
 
 
-def test_journeys_agree_with_the_state(finished):
-    st = finished.state
-    touched = np.flatnonzero(st.touches > 0)
-    assert touched.size
-    for i in touched[:: max(1, touched.size // 25)]:
-        rows = finished.day_log.journey(int(i), finished.platform_names)
-        assert sum(r["touches"] for r in rows) == st.touches[i]
-        assert sum(r["purchases"] for r in rows) == st.purchases[i]
-        assert rows[-1]["stage"].split(" -> ")[-1] == ["unaware", "aware", "engaged", "trusting",
-                                                       "customer", "advocate"][st.stage[i]]
-        assert [r["day"] for r in rows] == sorted({r["day"] for r in rows})
-    untouched = np.flatnonzero((st.touches == 0) & (st.stage == 0) & (st.purchases == 0))
-    if untouched.size:
-        assert finished.day_log.journey(int(untouched[0]), finished.platform_names) == []
+def test_a_pick_replays_the_past_exactly_and_traces_the_rest(recipe):
+    """A consumer picked on day 12 of a live run: days 1-12 replayed, the rest traced live; together
+    they equal a model of the same scenario and seed traced from day 0 (runs are deterministic)."""
+    live = ViewModel(recipe)
+    assert not live.journal.active  # nobody picked: the kernels trace nothing
+    for _ in range(12):
+        live.step()
+    consumer = int(np.flatnonzero(live.state.touches > 0)[0])  # someone with a past to replay
+    trace = JourneyTrace(live, consumer)
+    assert trace.from_day == 12 and not trace.ready
+    history = trace.replay()
+    assert trace.ready and len(history) and history["day"].max() <= 12
+    live.run_to_end()
+    reference = FunnelModel(recipe.spec)
+    reference.trace([consumer])
+    reference.run()
+    expected = reference.journeys()
+    assert expected["day"].max() > 12  # the live part is not empty either
+    got = trace.table()
+    pd.testing.assert_frame_equal(got, expected)
+    # the replay alone is the reference's first 12 days
+    pd.testing.assert_frame_equal(history.reset_index(drop=True),
+                                  expected[expected["day"] <= 12].reset_index(drop=True))
+    # and the live run's figures are those of an untraced run
+    plain = FunnelModel(recipe.spec).run()
+    assert live.datacollector.get_model_vars_dataframe().equals(
+        plain.datacollector.get_model_vars_dataframe())
+
+
+def test_journey_table_and_exports(recipe):
+    live = ViewModel(recipe)
+    live.run(20)
+    consumer = int(np.flatnonzero(live.state.purchases > 0)[0]) if (live.state.purchases > 0).any() \
+        else int(np.flatnonzero(live.state.touches > 0)[0])
+    trace = JourneyTrace(live, consumer)
+    trace.replay()
+    table = trace.table()
+    assert list(table.columns) == JOURNEY_COLUMNS and set(table["consumer"]) == {consumer}
+    st = live.state
+    assert (table["event"] == "touch").sum() == st.touches[consumer]
+    assert (table["purchase"] != "").sum() == st.purchases[consumer]
+    shown = display_table(shown_rows(table))
+    assert list(shown.columns) == ["day", "event", "platform", "source", "purpose", "stage", "purchase",
+                                   "trust"]
+    assert "impression" not in set(shown["event"])
+    assert len(shown_rows(table, impressions=True)) == len(table)
+    csv = pd.read_csv(io.StringIO(trace.to_csv()))
+    assert list(csv.columns) == JOURNEY_COLUMNS and len(csv) == len(table)
+    out = json.loads(trace.to_json())
+    assert out["seed"] == live.seed and list(out["journeys"]) == [str(consumer)]
+    assert len(out["journeys"][str(consumer)]) == len(shown)
+    names = zipfile.ZipFile(io.BytesIO(export_zip(live, trace))).namelist()
+    assert f"journey-{consumer}.csv" in names and f"journey-{consumer}.json" in names
+    with pytest.raises(ValueError, match="between 0 and"):
+        JourneyTrace(live, live.graph.n)
+
+
+def test_picking_in_a_session_turns_tracing_on_and_off(recipe):
+    session = Session(config.FLAGSHIP)
+    session.use(recipe)
+    model = session.model.value
+    assert not model.journal.active
+    assert session.pick(5) and model.journal.active and list(model.journal.ids) == [5]
+    assert session.journey.value.consumer == 5 and session.selected.value == 5
+    assert not session.pick(model.graph.n) and "between 0 and" in session.error.value
+    assert session.journey.value.consumer == 5  # a refused id changes nothing
+    assert session.pick(None) and not model.journal.active and session.journey.value is None
+    session.pick(9)
+    session.reset()  # a new model: nobody picked, nothing traced
+    assert session.journey.value is None and not session.model.value.journal.active
 
 
 def test_sample_is_small_connected_and_laid_out(finished):

@@ -1,87 +1,119 @@
-"""Consumer journeys: what happened to each consumer, day by day, recorded as the model runs.
+"""A picked consumer's journey, from the engine's own journal (the function behind ``funnelsim trace``).
 
-The engine keeps only each consumer's current state (stage, touches, last source and platform). After
-every day the recorder compares it with the day before and keeps a row for each consumer whose touches,
-stage or purchases changed: a change log, so memory grows with what happens, not with audience x days.
-A consumer's journey is then their rows, in order. The engine records the last touch of a day only, so a
-day with several touches shows the count and the last one's source and platform.
+The page keeps no recorder of its own. Nothing is traced until someone is picked, so the engine's
+kernels run with tracing off (one empty array tested per exposure, nothing written). When a consumer is
+picked on day D:
+
+- the live model starts tracing that consumer (``FunnelModel.trace``), so days D+1 onwards are
+  journalled as the run goes on;
+- days 1..D are *replayed*: a second model with the same scenario and seed (and the same graph object, so
+  nothing is rebuilt) traces the consumer for D days, in a background thread. Runs are deterministic (every
+  random number derives from the seed and the day), so the replay is the run the page showed, exactly;
+  tests/test_viz.py checks it against a model traced from day 0.
+
+The journey is then the replay's rows followed by the live rows: the table ``FunnelModel.journeys()``
+returns (one row per exposure or day-end event, :data:`simulation.journeys.JOURNEY_COLUMNS`). Picking
+another consumer starts again; clearing the pick turns tracing off.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import threading
 
-import numpy as np
+import pandas as pd
 
-from agents.states import Source, Stage
+from simulation.journeys import JOURNEY_COLUMNS
+from simulation.model import FunnelModel
 
-
-@dataclass(frozen=True)
-class DayLog:
-    """The consumers who changed on one day (``ids`` sorted) and their state at the end of it."""
-
-    day: int
-    ids: np.ndarray
-    stage_before: np.ndarray
-    stage: np.ndarray
-    touches: np.ndarray  # touches gained that day
-    source: np.ndarray
-    platform: np.ndarray
-    trust: np.ndarray
-    purchases: np.ndarray  # purchases made that day
+#: Columns the page shows (the ``funnelsim trace`` table: stage before/after folded into one).
+SHOWN_COLUMNS = ["day", "event", "platform", "source", "purpose", "stage", "purchase", "trust"]
 
 
-class JourneyRecorder:
-    """Keeps a :class:`DayLog` per simulated day for a model's consumers."""
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in JOURNEY_COLUMNS})
 
-    def __init__(self, model):
-        st = model.state
-        self._stage = st.stage.copy()
-        self._touches = st.touches.copy()
-        self._purchases = st.purchases.copy()
-        self.initial_trust = st.trust.copy()
-        self.logs: list[DayLog] = []
 
-    def record(self, model) -> None:
-        """Log the day just simulated (call after each ``model.step()``)."""
-        st = model.state
-        changed = ((st.touches != self._touches) | (st.stage != self._stage)
-                   | (st.purchases != self._purchases))
-        ids = np.flatnonzero(changed)
-        self.logs.append(DayLog(
-            day=int(model.day), ids=ids, stage_before=self._stage[ids], stage=st.stage[ids].copy(),
-            touches=(st.touches[ids] - self._touches[ids]).astype(np.int32),
-            source=st.last_source[ids].copy(), platform=st.last_platform[ids].copy(),
-            trust=st.trust[ids].astype(np.float32),
-            purchases=(st.purchases[ids] - self._purchases[ids]).astype(np.int32)))
-        self._stage[ids] = st.stage[ids]
-        self._touches[ids] = st.touches[ids]
-        self._purchases[ids] = st.purchases[ids]
+class JourneyTrace:
+    """The journey of ``consumer`` on ``model`` (a :class:`~viz.runner.ViewModel`), picked at
+    ``model.day``."""
 
-    def journey(self, consumer: int, platform_names: list[str]) -> list[dict]:
-        """The days on which ``consumer`` was touched, bought or changed stage, oldest first."""
-        rows = []
-        for log in self.logs:
-            k = int(np.searchsorted(log.ids, consumer))
-            if k >= log.ids.shape[0] or log.ids[k] != consumer:
-                continue
-            before, after = Stage(int(log.stage_before[k])), Stage(int(log.stage[k]))
-            source, platform = int(log.source[k]), int(log.platform[k])
-            rows.append({
-                "day": log.day,
-                "touches": int(log.touches[k]),
-                "source": Source(source).name.lower() if source >= 0 else "",
-                "platform": platform_names[platform] if 0 <= platform < len(platform_names) else "",
-                "stage": after.name.lower() if before == after
-                else f"{before.name.lower()} -> {after.name.lower()}",
-                "purchases": int(log.purchases[k]),
-                "trust": round(float(log.trust[k]), 3),
-            })
-        return rows
+    def __init__(self, model, consumer: int):
+        if not 0 <= consumer < model.graph.n:
+            raise ValueError(f"consumer id must be between 0 and {model.graph.n - 1:,}")
+        self.model = model
+        self.consumer = int(consumer)
+        with model.lock:  # no step in between: the live journal starts exactly after day D
+            model.trace([self.consumer])
+            self.from_day = int(model.day)
+        self._history: pd.DataFrame | None = _empty() if self.from_day == 0 else None
+        self._done = threading.Event()
+        if self._history is not None:
+            self._done.set()
 
     @property
-    def nbytes(self) -> int:
-        """Memory held by the log (for the benchmark)."""
-        return sum(sum(getattr(log, f).nbytes for f in ("ids", "stage_before", "stage", "touches", "source",
-                                                         "platform", "trust", "purchases"))
-                   for log in self.logs)
+    def ready(self) -> bool:
+        """True once days 1..D have been replayed."""
+        return self._done.is_set()
+
+    def replay(self, cancel: threading.Event | None = None) -> pd.DataFrame | None:
+        """Days 1..D of the journey: the same scenario and seed rerun with the consumer traced (None if
+        cancelled). Safe to call again: the second call returns the first one's rows."""
+        if self._history is not None:
+            return self._history
+        twin = FunnelModel(self.model.spec, self.model.seed, graph=self.model.graph)
+        twin.trace([self.consumer])
+        for _ in range(self.from_day):
+            if cancel is not None and cancel.is_set():
+                return None
+            twin.step()
+        self._history = twin.journeys()
+        self._done.set()
+        return self._history
+
+    def table(self) -> pd.DataFrame:
+        """The journey so far (replayed days, then live days): ``FunnelModel.journeys()`` columns. Before
+        the replay is done, only the live days."""
+        with self.model.lock:
+            live = self.model.journeys()
+        history = self._history
+        parts = [t for t in (history, live) if t is not None and len(t)]
+        if not parts:
+            return _empty()
+        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+        return out[out["consumer"] == self.consumer].reset_index(drop=True)
+
+    def summary(self) -> str:
+        """One line about the consumer now (the engine's ``consumer_summary``)."""
+        with self.model.lock:
+            return self.model.consumer_summary(self.consumer)
+
+    # -- exports ------------------------------------------------------------------------------
+
+    def to_csv(self) -> str:
+        """Every row (impressions included), all of ``JOURNEY_COLUMNS``."""
+        return self.table().to_csv(index=False)
+
+    def to_json(self) -> str:
+        """The ``funnelsim trace --json`` shape: ``{scenario, seed, journeys: {id: rows}}`` (touches and
+        day-end events; impressions that did not stop the consumer left out, as the command does)."""
+        table = shown_rows(self.table(), impressions=False)
+        rows = table.drop(columns="consumer").to_dict("records")
+        return json.dumps({"scenario": self.model.spec.name, "seed": self.model.seed,
+                           "journeys": {str(self.consumer): rows}}, indent=2, default=str) + "\n"
+
+
+def shown_rows(table: pd.DataFrame, impressions: bool = False) -> pd.DataFrame:
+    """Rows as ``funnelsim trace`` lists them: impressions that did not stop the consumer only when
+    asked for."""
+    return table if impressions else table[table["event"] != "impression"]
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The page's table: ``funnelsim trace``'s columns, the stage change folded into one cell."""
+    if not len(table):
+        return pd.DataFrame(columns=SHOWN_COLUMNS)
+    stage = [f"{b} -> {a}" if changed else a for b, a, changed in
+             zip(table["stage_before"], table["stage_after"], table["stage_change"], strict=True)]
+    out = table.assign(stage=stage, trust=[f"{t:.3f}" for t in table["trust"].astype(float)])
+    return out[SHOWN_COLUMNS].reset_index(drop=True)

@@ -21,6 +21,7 @@ import solara
 from mesa.visualization.components.matplotlib_components import PlotMatplotlib
 from mesa.visualization.utils import update_counter
 
+from viz.journey import display_table, shown_rows
 from viz.kpis import KPIS, difference, fmt, kpis_at, stages_at
 from viz.plots import (
     NODE_COLOURS,
@@ -47,7 +48,7 @@ def _key(model) -> list:
 
 def current_kpis(model) -> dict:
     ts, _ = model.tables()
-    return kpis_at(ts, model.day, float(model.day_log.initial_trust.mean()))
+    return kpis_at(ts, model.day, model.initial_trust)
 
 
 @solara.component
@@ -175,7 +176,7 @@ def NetworkPanel(session: Session):
         NetworkSvg(nodes_json=static["layout"], edges=static["edges"], stages=stages,
                    colours=NODE_COLOURS,
                    selected=-1 if selected is None else int(selected),
-                   event_node_click=lambda node: session.selected.set(int(node)))
+                   event_node_click=lambda node: session.pick(int(node)))
 
 
 def _static_drawing(sample, model) -> dict:
@@ -191,53 +192,57 @@ def _static_drawing(sample, model) -> dict:
 
 @solara.component
 def JourneyPanel(session: Session):
+    """The picked consumer's journey: the engine's journal (``funnelsim trace``), the days before the
+    pick replayed in the background (viz/journey.py)."""
     update_counter.get()
     model = session.model.value
-    selected = session.selected.value
+    trace = session.journey.value
+    impressions, set_impressions = solara.use_state(False)
+    # Replays days 1..D once per pick; not "intrusive": the replay checks ``cancel`` between days.
+    solara.use_thread(lambda cancel: trace.replay(cancel) if trace is not None else None,
+                      dependencies=[id(trace)], intrusive_cancel=False)
+    live = trace is not None and trace.model is model
+    ready = live and trace.ready
+    table = solara.use_memo(lambda: trace.table() if live else None,
+                            dependencies=[id(trace), model.day, ready])
 
     def pick(value):
-        if value is None:
-            session.selected.set(None)
-        elif 0 <= int(value) < model.graph.n:
-            session.selected.set(int(value))
-            session.error.set(None)
-        else:
-            session.error.set(f"consumer id must be between 0 and {model.graph.n - 1:,}")
+        session.pick(None if value is None else int(value))
 
     with solara.Card("Consumer journey", classes=["panel-journey"]):
-        solara.InputInt("Consumer id (or click a node)", value=selected, on_value=pick, optional=True,
-                        classes=["journey-input"])
-        if selected is None:
-            solara.Text("Pick a consumer to see each day's touches, source, platform and stage changes.")
+        solara.InputInt("Consumer id (or click a node)", value=session.selected.value, on_value=pick,
+                        optional=True, classes=["journey-input"])
+        if not live:
+            solara.Text("Pick a consumer to see every touch (source, platform, content purpose), stage "
+                        "change and purchase, day by day (the journal of funnelsim trace).")
             return
-        i = int(selected)
-        st = model.state
-        who = _describe(model, i)
+        i = trace.consumer
         solara.Text(f"Journey of consumer {i}", classes=["journey-title"], style={"font-weight": "600"})
+        who = trace.summary() + (", influencer" if model.state.influencer[i] else "")
         solara.Text(who, style={"font-size": "0.85em"})
-        rows = model.day_log.journey(i, model.platform_names)
-        if not rows:
-            solara.Text(f"Nothing has happened to consumer {i} yet (day {model.day}); trust "
-                        f"{float(st.trust[i]):.3f}.")
-            return
-        table = html_table(pd.DataFrame(rows), css="funnel-table journey-table")
-        solara.HTML(tag="div", unsafe_innerHTML=table, style={"max-height": "360px", "overflow-y": "auto"})
-
-
-def _describe(model, i: int) -> str:
-    st = model.state
-    pop = model.population
-    segment = pop.segment_names[int(pop.segment[i])]
-    uses = [p for b, p in enumerate(model.platform_names) if (int(pop.uses[i]) >> b) & 1]
-    friends = int(model.graph.indptr[i + 1] - model.graph.indptr[i]) if not model.graph.complete else None
-    stage = STAGE_NAMES[int(st.stage[i])]
-    parts = [f"segment {segment}", f"uses {', '.join(uses) or 'nothing'}",
-             f"{friends} friends" if friends is not None else "well mixed",
-             f"now {stage}", f"trust {float(st.trust[i]):.3f}", f"{int(st.touches[i])} touches",
-             f"{int(st.purchases[i])} purchases (${float(st.revenue[i]):,.0f})"]
-    if st.influencer[i]:
-        parts.append("influencer")
-    return ", ".join(parts)
+        d = trace.from_day
+        if not ready:
+            solara.Text(f"Replaying days 1-{d} (the same scenario and seed) ...",
+                        classes=["journey-replaying"], style={"font-size": "0.85em"})
+            solara.ProgressLinear(True)
+        else:
+            live_note = "the run is over" if d >= model.spec.days else f"traced live from day {d + 1}"
+            solara.Text((f"Days 1-{d} replayed, " if d else "") + live_note + ".",
+                        classes=["journey-ready"], style={"font-size": "0.8em", "color": "#555"})
+        solara.Checkbox(label="also impressions that did not stop the scroll", value=impressions,
+                        on_value=set_impressions)
+        rows = shown_rows(table, impressions)
+        if not len(rows):
+            solara.Text(f"Nothing has happened to consumer {i} yet (day {model.day}).",
+                        classes=["journey-empty"])
+        else:
+            shown = html_table(display_table(rows), css="funnel-table journey-table")
+            solara.HTML(tag="div", unsafe_innerHTML=shown,
+                        style={"max-height": "360px", "overflow-y": "auto"})
+        if ready:
+            with solara.Row(gap="8px", classes=["journey-export"]):
+                solara.FileDownload(trace.to_csv, filename=f"journey-{i}.csv", label=f"journey-{i}.csv")
+                solara.FileDownload(trace.to_json, filename=f"journey-{i}.json", label=f"journey-{i}.json")
 
 
 @solara.component
@@ -260,8 +265,8 @@ def CompareBody(model, baseline):
     base_ts, cur_ts = baseline.tables()[0], model.tables()[0]
     fig = solara.use_memo(lambda: compare_figure(base_ts, cur_ts, day),
                           dependencies=[id(baseline), id(model), day])
-    kb = kpis_at(base_ts, day, float(baseline.day_log.initial_trust.mean()))
-    kc = kpis_at(cur_ts, day, float(model.day_log.initial_trust.mean()))
+    kb = kpis_at(base_ts, day, baseline.initial_trust)
+    kc = kpis_at(cur_ts, day, model.initial_trust)
     rows = [{"metric": k.label, "baseline": fmt(kb[k.key], k.fmt), "current": fmt(kc[k.key], k.fmt),
              "difference": difference(kb[k.key], kc[k.key], k.fmt)} for k in KPIS]
     # Text, not Markdown: Solara's Markdown fetches KaTeX from a CDN, which is not there offline.
@@ -290,6 +295,11 @@ def lever_changes(baseline, model) -> list[str]:
 def ExportPanel(session: Session):
     update_counter.get()
     model = session.model.value
+    picked = session.journey.value
+
+    def journey():  # zipped if its replay is done by the time of the click
+        return picked if picked is not None and picked.model is model and picked.ready else None
+
     name = model.spec.name
     with solara.Column(gap="4px", classes=["panel-export"]):
         solara.Text(f"Day {model.day}: the run so far", style={"font-size": "0.85em"})
@@ -298,7 +308,7 @@ def ExportPanel(session: Session):
                                ("summary.json", lambda: json.dumps(model.result().summary, indent=2)),
                                ("funnel.png", lambda: _png(model.result().plot())),
                                ("scenario.yaml", lambda: model.recipe.to_yaml()),
-                               (f"{name}-day{model.day}.zip", lambda: export_zip(model))]:
+                               (f"{name}-day{model.day}.zip", lambda: export_zip(model, journey()))]:
             solara.FileDownload(make, filename=filename, label=filename)
 
 
@@ -311,9 +321,9 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def export_zip(model) -> bytes:
-    """Everything: the CLI's output files (summary, CSVs, funnel.png), the page's charts and the
-    edited scenario, zipped."""
+def export_zip(model, journey=None) -> bytes:
+    """Everything: the CLI's output files (summary, CSVs, funnel.png), the page's charts, the edited
+    scenario and, when a consumer is picked, their journey (CSV and JSON), zipped."""
     from simulation.cli import write_outputs
 
     result = model.result()
@@ -321,6 +331,9 @@ def export_zip(model) -> bytes:
         folder = Path(tmp)
         write_outputs(result, folder)
         (folder / "scenario.yaml").write_text(model.recipe.to_yaml())
+        if journey is not None:
+            (folder / f"journey-{journey.consumer}.csv").write_text(journey.to_csv())
+            (folder / f"journey-{journey.consumer}.json").write_text(journey.to_json())
         stages = stages_at(result.timeseries, model.day) or {"unaware": model.graph.n}
         funnel_figure(stages, model.graph.n).savefig(folder / "dropoff.png", dpi=110)
         platform_figure(result.platforms).savefig(folder / "platforms.png", dpi=110)

@@ -1,8 +1,9 @@
-"""The model the page drives: a FunnelModel that also records journeys and knows when it is done.
+"""The model the page drives: a FunnelModel that knows when it is done.
 
 The page imports the engine, never the reverse: this subclass lives in viz/ and adds only what a viewer
-needs (a journey log, Mesa's ``running`` flag at the last day, run-to-end) without changing the daily
-process.
+needs (a lock, Mesa's ``running`` flag at the last day, run-to-end, cached tables) without changing the
+daily process. Journeys come from the engine's own journal (``FunnelModel.trace``; see viz/journey.py),
+switched on only while a consumer is picked.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from simulation.metrics import platform_table
 from simulation.model import FunnelModel
 from simulation.results import Result
 from viz import config
-from viz.journey import JourneyRecorder
 from viz.recipe import Recipe, ViewError
 
 
@@ -32,7 +32,7 @@ class ViewModel(FunnelModel):
             raise ViewError(recipe.label, f"the graph has {self.graph.n:,} consumers; the web view is "
                                           f"limited to {limit:,}")
         self.recipe = recipe
-        self.day_log = JourneyRecorder(self)
+        self.initial_trust = float(self.state.trust.mean())  # the KPI cards' trust at day 0
         self.lock = threading.RLock()
         self.running = self.spec.days > 0
         self._result: tuple[int, Result] | None = None
@@ -45,7 +45,6 @@ class ViewModel(FunnelModel):
                 self.running = False
                 return
             super().step()
-            self.day_log.record(self)
             self.running = self.day < self.spec.days
 
     def run_to_end(self) -> None:

@@ -14,6 +14,7 @@ import solara
 from mesa.visualization.utils import force_update
 
 from viz import config
+from viz.journey import JourneyTrace
 from viz.recipe import Base, Recipe, base_from_file, base_from_upload, describe_error, make_recipe
 from viz.runner import ViewModel
 
@@ -29,6 +30,7 @@ class Session:
         self.playing = solara.reactive(False)
         self.speed = solara.reactive(5.0)  # days per second while playing
         self.selected = solara.reactive(None)  # consumer id whose journey is shown
+        self.journey = solara.reactive(None)  # its JourneyTrace (None: nobody picked, tracing off)
         self.baseline = solara.reactive(None)  # a finished ViewModel pinned for A/B compare
         self.builds = solara.reactive(1)  # models built so far (shown, so a rebuild is visible)
         self.recipe = solara.reactive(recipe)
@@ -54,6 +56,7 @@ class Session:
         self.recipe.value = recipe
         self.model.value = model
         self.selected.value = None
+        self.journey.value = None
         self.error.value = None
         force_update()
 
@@ -78,6 +81,26 @@ class Session:
     def move(self, key: str, value) -> bool:
         """Move one lever: validate and rebuild."""
         return self._try(lambda: self.recipe.value.with_lever(key, value, self.limit))
+
+    def pick(self, consumer: int | None) -> bool:
+        """Show ``consumer``'s journey (None: nobody). The live model traces that consumer from today on
+        and the earlier days are replayed (viz/journey.py); with nobody picked, tracing is off."""
+        model = self.model.value
+        if consumer is None:
+            with model.lock:
+                model.trace([])
+            self.journey.value = None
+            self.selected.value = None
+            return True
+        if not 0 <= int(consumer) < model.graph.n:
+            self.error.value = f"consumer id must be between 0 and {model.graph.n - 1:,}"
+            return False
+        current = self.journey.value
+        if current is None or current.model is not model or current.consumer != int(consumer):
+            self.journey.value = JourneyTrace(model, int(consumer))
+        self.selected.value = int(consumer)
+        self.error.value = None
+        return True
 
     def base(self) -> Base:
         return self.recipe.value.base
