@@ -11,6 +11,11 @@ Every generator takes a ``seed`` and never touches global random state.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +24,13 @@ import numpy as np
 from numba import njit
 
 MAX_GRAPH_NODES = 50_000_000
+#: Largest graph file read, in bytes of text (after decompression for .gz, .bz2, .xz). Reading
+#: holds about 17 times the text in memory for an edge list and about 28 times for GraphML or
+#: GEXF (measured), so these caps bound a read to about 4.5 GB and 1.8 GB. 256 MiB of edge list
+#: is about 18 million edges, three times the 1,000,000-consumer graph of benchmarks/bench_scale.
+MAX_EDGELIST_BYTES = 256 * 2**20
+MAX_XML_GRAPH_BYTES = 64 * 2**20
+_DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 class GraphFileError(ValueError):
@@ -331,24 +343,104 @@ def _preferential(n, m, triangle_prob, key):
 
 
 def read_graph(path: str | Path, fmt: str | None = None) -> SocialGraph:
-    """Read a graph file: an edge list (two node ids per line, ``#`` comments), GraphML or GEXF.
+    """Read a graph file: an edge list (two node ids per line, ``#`` comments), GraphML or GEXF;
+    ``.gz``, ``.bz2`` and ``.xz`` files are decompressed (the format is then read from the
+    extension before the compression's, e.g. ``edges.graphml.gz``).
+
+    Node ids are labels, whatever their size (relabelled 0..n-1, so an id of 10**12 sizes
+    nothing); self-loops and repeated edges are dropped. Refused: a path that is not a regular
+    file, text past :data:`MAX_EDGELIST_BYTES` (edge lists) or :data:`MAX_XML_GRAPH_BYTES`
+    (GraphML, GEXF) - checked on the file's size before reading and again while reading, so a
+    compressed bomb stops at the cap - more than :data:`MAX_GRAPH_NODES` nodes, and a file with
+    no edge between two different nodes.
 
     Raises:
-        GraphFileError: naming the line of a malformed edge list.
+        GraphFileError: naming the line of a malformed edge list, or the limit passed.
     """
     path = Path(path)
-    fmt = fmt or {".graphml": "graphml", ".gexf": "gexf"}.get(path.suffix.lower(), "edgelist")
+    compressed = path.suffix.lower() in _DECOMPRESS
+    inner = Path(path.stem).suffix if compressed else path.suffix
+    fmt = fmt or {".graphml": "graphml", ".gexf": "gexf"}.get(inner.lower(), "edgelist")
+    limit = MAX_EDGELIST_BYTES if fmt == "edgelist" else MAX_XML_GRAPH_BYTES
+    _check_file(path, limit, compressed)
     if fmt == "edgelist":
-        return read_edgelist(path)
+        graph = read_edgelist(path)
+    else:
+        try:
+            with _open_capped(path, limit) as fh:
+                g = nx.read_graphml(fh) if fmt == "graphml" else nx.read_gexf(fh)
+        except GraphFileError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+            raise GraphFileError(f"not a valid {fmt} file: {exc}") from None
+        if g.is_directed():
+            g = g.to_undirected()
+        if g.number_of_nodes() > MAX_GRAPH_NODES:
+            raise GraphFileError(f"more than {MAX_GRAPH_NODES:,} nodes")
+        graph = from_networkx(g)
+    if graph.n_edges == 0:
+        raise GraphFileError("the file has no edge between two different nodes (self-loops are "
+                             "dropped)")
+    return graph
+
+
+def _check_file(path: Path, limit: int, compressed: bool) -> None:
+    """A regular file of at most ``limit`` bytes of text. A compressed file is decompressed once
+    without parsing (about a second per 256 MiB) so that a bomb is refused before any parsing."""
     try:
-        g = nx.read_graphml(path) if fmt == "graphml" else nx.read_gexf(path)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
-        raise GraphFileError(f"not a valid {fmt} file: {exc}") from None
-    if g.is_directed():
-        g = g.to_undirected()
-    if g.number_of_nodes() > MAX_GRAPH_NODES:
-        raise GraphFileError(f"more than {MAX_GRAPH_NODES:,} nodes")
-    return from_networkx(g)
+        info = path.stat()
+    except OSError as exc:
+        raise GraphFileError(f"cannot be opened ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise GraphFileError("not a regular file (a device, pipe or folder cannot be a graph)")
+    if not compressed and info.st_size > limit:
+        raise GraphFileError(_too_large(limit, info.st_size))
+    if compressed:
+        buffer = bytearray(1 << 20)
+        try:
+            with _open_capped(path, limit) as fh:
+                while fh.readinto(buffer):
+                    pass
+        except (OSError, EOFError, lzma.LZMAError) as exc:  # not a .gz/.bz2/.xz after all
+            raise GraphFileError(f"cannot be decompressed ({exc})") from None
+
+
+def _too_large(limit: int, size: int | None = None) -> str:
+    what = "the text read from the graph file" if size is None else f"the graph file ({size:,} bytes)"
+    return (f"{what} is larger than {limit:,} bytes, the limit for its format (edge list: "
+            f"MAX_EDGELIST_BYTES, GraphML/GEXF: MAX_XML_GRAPH_BYTES in agents/network.py)")
+
+
+class _Capped(io.RawIOBase):
+    """A binary reader that raises :class:`GraphFileError` once more than ``limit`` bytes have been
+    read: the cap holds for decompressed text and for files that grow while read."""
+
+    def __init__(self, raw, limit: int):
+        self.raw = raw
+        self.limit = limit
+        self.total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.raw.readinto(buffer)
+        self.total += n or 0
+        if self.total > self.limit:
+            raise GraphFileError(_too_large(self.limit))
+        return n
+
+    def close(self) -> None:
+        try:
+            self.raw.close()
+        finally:
+            super().close()
+
+
+def _open_capped(path: Path, limit: int) -> io.BufferedReader:
+    opener = _DECOMPRESS.get(path.suffix.lower())
+    raw = opener(path, "rb") if opener else open(path, "rb", buffering=0)  # noqa: SIM115
+    return io.BufferedReader(_Capped(raw, limit), buffer_size=1 << 20)
 
 
 def read_edgelist(path: Path) -> SocialGraph:
@@ -356,13 +448,19 @@ def read_edgelist(path: Path) -> SocialGraph:
     import pandas as pd
 
     try:
-        df = pd.read_csv(path, sep=r"\s+", comment="#", header=None, usecols=[0, 1], dtype=str,
-                         engine="c", names=["u", "v"], on_bad_lines="error", skip_blank_lines=True)
+        with _open_capped(path, MAX_EDGELIST_BYTES) as fh:
+            df = pd.read_csv(fh, sep=r"\s+", comment="#", header=None, usecols=[0, 1], dtype=str,
+                             engine="c", names=["u", "v"], on_bad_lines="error",
+                             skip_blank_lines=True, encoding="utf-8")
+    except GraphFileError:
+        raise
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
         _raise_bad_line(path)
         raise GraphFileError("cannot be read as an edge list") from None
     except pd.errors.EmptyDataError:
         raise GraphFileError("the file has no edges") from None
+    except (OSError, EOFError, lzma.LZMAError) as exc:  # e.g. the file went away
+        raise GraphFileError(f"cannot be read ({exc})") from None
     if df["v"].isna().any():
         _raise_bad_line(path)
     if df.shape[0] == 0:
@@ -379,7 +477,8 @@ def read_edgelist(path: Path) -> SocialGraph:
 
 
 def _raise_bad_line(path: Path) -> None:
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with io.TextIOWrapper(_open_capped(path, MAX_EDGELIST_BYTES), encoding="utf-8",
+                          errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
             text = line.split("#", 1)[0].strip()
             if text and len(text.split()) < 2:
