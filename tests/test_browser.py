@@ -14,6 +14,8 @@ from playwright.sync_api import sync_playwright
 from tests.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    FIRST_STEP_MS,
+    WAIT_MS,
     Server,
     nudge,
     open_page,
@@ -133,19 +135,35 @@ def test_ab_compare_shows_both_runs(page):
 
 
 def test_a_node_click_shows_a_journey(page):
+    """A pick on day 30 replays days 1-30 (the engine's journal, as ``funnelsim trace``) and keeps
+    tracing as the run goes on."""
     _small(page)
-    page.click(".btn-end")
-    page.wait_for_selector(".run-day:has-text('Day 90 of 90')", timeout=120_000)
-    node = page.locator("circle.node:not([data-stage='0'])").first
-    consumer = node.get_attribute("data-node")
+    for day in range(1, 31):
+        step(page, day)
+    # the furthest-along consumer in the sample (the most to show)
+    consumer = page.evaluate("""() => [...document.querySelectorAll('circle.node')].reduce(
+        (a, b) => +b.dataset.stage > +a.dataset.stage ? b : a).dataset.node""")
+    node = page.locator(f"circle.node[data-node='{consumer}']")
     node.click()
     page.wait_for_selector(f".journey-title:has-text('Journey of consumer {consumer}')")
+    page.wait_for_selector(".journey-ready:has-text('Days 1-30 replayed')", timeout=FIRST_STEP_MS)
     rows = page.locator(".journey-table tbody tr")
     assert rows.count() >= 1
-    assert page.locator(".journey-table th").all_inner_texts()[:4] == ["day", "touches", "source", "platform"]
+    assert page.locator(".journey-table th").all_inner_texts() == [
+        "day", "event", "platform", "source", "purpose", "stage", "purchase", "trust"]
+    before = rows.count()
+    page.click(".btn-end")
+    page.wait_for_selector(".run-day:has-text('Day 90 of 90')", timeout=120_000)
+    page.locator(".panel-journey").get_by_text("also impressions").click()
+    page.wait_for_selector(".journey-rows.with-impressions")
+    # (that the days after the pick are traced, and equal a run traced from day 0: tests/test_viz.py)
+    days = [int(d) for d in page.locator(".journey-table tbody td:first-child").all_inner_texts()]
+    assert days == sorted(days) and len(days) >= before
+    assert page.locator(".journey-export").inner_text().lower().count(f"journey-{consumer}.") == 2
     shot(page, "web_journey")
     type_lever(page, "journey-input", 7)
     page.wait_for_selector(".journey-title:has-text('Journey of consumer 7')")
+    page.wait_for_selector(".journey-ready:has-text('Days 1-90 replayed')", timeout=WAIT_MS)
 
 
 def test_two_pages_are_independent(server, browser):

@@ -61,7 +61,7 @@ def Page():
             StagePanel(session)
             FunnelPanel(session)
         PlatformPanel(session)
-        with solara.Columns([3, 2]):
+        with solara.Columns([1, 1]):
             NetworkPanel(session)
             JourneyPanel(session)
         ComparePanel(session)

@@ -217,18 +217,19 @@ def JourneyPanel(session: Session):
                         "change and purchase, day by day (the journal of funnelsim trace).")
             return
         i = trace.consumer
-        solara.Text(f"Journey of consumer {i}", classes=["journey-title"], style={"font-weight": "600"})
-        who = trace.summary() + (", influencer" if model.state.influencer[i] else "")
-        solara.Text(who, style={"font-size": "0.85em"})
         d = trace.from_day
-        if not ready:
-            solara.Text(f"Replaying days 1-{d} (the same scenario and seed) ...",
-                        classes=["journey-replaying"], style={"font-size": "0.85em"})
-            solara.ProgressLinear(True)
-        else:
-            live_note = "the run is over" if d >= model.spec.days else f"traced live from day {d + 1}"
-            solara.Text((f"Days 1-{d} replayed, " if d else "") + live_note + ".",
-                        classes=["journey-ready"], style={"font-size": "0.8em", "color": "#555"})
+        who = trace.summary() + (", influencer" if model.state.influencer[i] else "")
+        with solara.Column(gap="2px"):
+            solara.Text(f"Journey of consumer {i}", classes=["journey-title"], style={"font-weight": "600"})
+            solara.Text(who, style={"font-size": "0.85em"})
+            if not ready:
+                solara.Text(f"Replaying days 1-{d} (the same scenario and seed) ...",
+                            classes=["journey-replaying"], style={"font-size": "0.85em"})
+                solara.ProgressLinear(True)
+            else:
+                live_note = "the run is over" if d >= model.spec.days else f"traced live from day {d + 1}"
+                solara.Text((f"Days 1-{d} replayed, " if d else "") + live_note + ".",
+                            classes=["journey-ready"], style={"font-size": "0.8em", "color": "#555"})
         solara.Checkbox(label="also impressions that did not stop the scroll", value=impressions,
                         on_value=set_impressions)
         rows = shown_rows(table, impressions)
@@ -237,8 +238,8 @@ def JourneyPanel(session: Session):
                         classes=["journey-empty"])
         else:
             shown = html_table(display_table(rows), css="funnel-table journey-table")
-            solara.HTML(tag="div", unsafe_innerHTML=shown,
-                        style={"max-height": "360px", "overflow-y": "auto"})
+            solara.HTML(tag="div", unsafe_innerHTML=shown, style={"max-height": "360px", "overflow": "auto"},
+                        classes=["journey-rows", "with-impressions" if impressions else "touches-only"])
         if ready:
             with solara.Row(gap="8px", classes=["journey-export"]):
                 solara.FileDownload(trace.to_csv, filename=f"journey-{i}.csv", label=f"journey-{i}.csv")
