@@ -1,0 +1,319 @@
+"""The fit: Optuna's TPE sampler (seeded) over the parameters, each trial scored on several
+replicates that share their seeds with every other trial (common random numbers).
+
+Reproducibility: the sampler's seed and the replicate seeds derive from one base seed
+(:mod:`simulation.experiments.seeds`); trials run one after another (a trial's replicates may run
+in parallel on Dask, and their results are put back in replicate order), so the same inputs and
+seed give the same trials, the same best parameters and the same files, whatever ``workers``.
+
+Identifiability rule (stated in docs/calibration.md): the *good* parameter sets are the trials
+whose objective is within ``GOOD_WITHIN`` (10%) of the best. A parameter is reported as **not
+identified** when either
+
+* the good sets span more than half of its range (measured on its search scale: log for log
+  ranges), or
+* the objective is flat along it: moving that parameter alone from the best value to either end
+  of its range (same replicate seeds) leaves the objective within the same 10% of the best.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.calibration import objective as obj
+from simulation.calibration.observed import Observed, load_observed, split
+from simulation.calibration.params import (
+    DEFAULT_PARAMS,
+    CalibParam,
+    overrides_for,
+    parse_params,
+    platform_rates,
+)
+from simulation.calibration.simulate import SeriesTask, observed_matrix, run_tasks
+from simulation.errors import FunnelsimError, Problem
+
+#: Good parameter sets: objective <= best x (1 + GOOD_WITHIN).
+GOOD_WITHIN = 0.10
+#: Not identified when the good sets span more than this share of the range.
+MAX_SPAN = 0.5
+
+
+@dataclass
+class Calibration:
+    """The result of :func:`calibrate`.
+
+    Attributes:
+        source: the scenario file (or "<scenario>").
+        raw: the scenario as written (with ``--set`` applied), to write the calibrated file.
+        observed: the observed data.
+        params: the fitted parameters.
+        fit_periods: periods (days or weeks) used for fitting; the rest were held out.
+        seed, reps, seeds: the base seed, replicates per trial and their model seeds.
+        trials: one row per trial: ``trial``, ``origin`` (``start`` for the scenario's own
+            values, ``tpe``), ``state``, each parameter, ``objective`` and ``nrmse.<series>``.
+        best: the best trial's parameter values; ``best_objective`` its objective.
+        runs: the best trial's replicates, (replicates, series, periods), the whole horizon.
+        series: per series: NRMSE and MAPE over the fit window and, with a holdout, over the
+            held-out periods.
+        spread: per parameter: range, best, the good sets' min and max, their span (share of
+            the range), the objective at the range's ends (profile), and whether identified.
+        warnings: identifiability and other warnings (also printed by the CLI).
+        overrides: the ``--set`` items that turn the scenario into the calibrated one.
+    """
+
+    source: str
+    raw: dict
+    observed: Observed
+    params: list[CalibParam]
+    fit_periods: int
+    seed: int
+    reps: int
+    seeds: list[int]
+    trials: pd.DataFrame
+    best: dict[str, float]
+    best_objective: float
+    runs: np.ndarray
+    series: pd.DataFrame
+    spread: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
+    holdout_days: int = 0
+    scenario_name: str = ""
+
+    @property
+    def forecast_nrmse(self) -> float:
+        """Mean NRMSE over the held-out periods (NaN without a holdout)."""
+        if "nrmse_holdout" not in self.series:
+            return math.nan
+        return float(self.series["nrmse_holdout"].mean())
+
+
+def _check_int(name: str, value: int, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise FunnelsimError(name, [Problem("", f"expected a whole number >= {low}", value=value)])
+
+
+def _load(scenario, sets):
+    """The validated scenario and its raw mapping (``--set`` applied)."""
+    from simulation.scenario import apply_override, load_scenario, parse_yaml
+
+    spec = load_scenario(scenario, list(sets))
+    if isinstance(scenario, dict):
+        raw = dict(scenario)
+    else:
+        raw = parse_yaml(Path(scenario).read_text(encoding="utf-8"), str(scenario))
+    for item in sets:
+        raw = apply_override(raw, item, str(scenario))
+    net = (raw.get("audience") or {}).get("network")
+    if isinstance(net, dict) and net.get("file"):
+        # The calibrated file is written elsewhere: name the graph file by its absolute path.
+        net["file"] = spec.audience.network.file
+    return spec, raw
+
+
+def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[str] | None = None, *,
+              sets: list[str] | tuple[str, ...] = (), trials: int = 40, reps: int = 3,
+              seed: int | None = None, holdout: int = 0, workers: int = 0,
+              out: str | Path | None = None,
+              progress: Callable[[int, int], None] | None = None) -> Calibration:
+    """Fit scenario parameters to an observed campaign.
+
+    Args:
+        scenario: scenario file (or dict).
+        observed: the observed CSV (format: :mod:`simulation.calibration.observed`).
+        params: ``key=lo:hi[:log]`` items (default: the four stage-rate multipliers,
+            :data:`~simulation.calibration.params.DEFAULT_PARAMS`).
+        sets: ``--set`` overrides applied to the scenario first.
+        trials: Optuna trials (parameter sets tried), including the scenario's own values.
+        reps: replicates per trial (model runs; the same seeds for every trial).
+        seed: base seed of the replicates and the sampler [default: the scenario's].
+        holdout: days at the end kept out of the fit and used to measure the forecast error.
+        workers: 0 runs in this process; N > 0 runs each trial's replicates on a local Dask
+            cluster of N processes (same results).
+        out: folder for the calibrated scenario, report and trials (nothing written if None).
+        progress: called as ``progress(done, total)`` after each evaluation.
+
+    Raises:
+        FunnelsimError: bad scenario, observed file, parameters or options (nothing is written).
+    """
+    from simulation.experiments.seeds import MAX_SEED, design_seed, replicate_seeds
+
+    _check_int("--trials", trials, 1)
+    _check_int("--reps", reps, 1)
+    _check_int("--holdout", holdout, 0)
+    _check_int("--workers", workers, 0)
+    source = str(scenario) if not isinstance(scenario, dict) else "<scenario>"
+    spec, raw = _load(scenario, sets)
+    data = load_observed(observed, spec.platforms_used())
+    fit_periods = split(data, holdout)
+    base = spec.model_dump(mode="json")
+    base["days"] = data.days
+    base["materialize_agents"] = False
+    rates = platform_rates(spec)
+    plist = parse_params(list(params) if params else list(DEFAULT_PARAMS), base, rates)
+    seed = spec.seed if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_SEED:
+        raise FunnelsimError("--seed", [Problem("", "expected a whole number from 0 to 2**63-1",
+                                                value=seed)])
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise FunnelsimError(str(out), [Problem("", "--out exists and is not a folder")])
+    seeds = replicate_seeds(seed, reps)
+    obs = observed_matrix(data)
+    columns = tuple(data.columns)
+    total = trials + 2 * len(plist)
+    done = 0
+
+    def tasks_for(tag, values: dict[str, float]) -> list[SeriesTask]:
+        ov = tuple(overrides_for(plist, values, rates))
+        return [SeriesTask((tag, r), base, ov, s, columns, data.period_days)
+                for r, s in enumerate(seeds)]
+
+    if workers:
+        from simulation.experiments.evaluators import DaskEvaluator
+        evaluator = DaskEvaluator(workers=workers)
+    else:
+        evaluator = None
+
+    def evaluate(batch: list[tuple[object, dict]], client) -> dict:
+        """{tag: (replicates, series, periods) array or an error message}."""
+        nonlocal done
+        out_: dict = {}
+        for tag, values in batch:
+            try:
+                res = run_tasks(tasks_for(tag, values), client)
+                out_[tag] = np.stack([res[(tag, r)] for r in range(reps)])
+            except FunnelsimError as exc:  # a value the scenario refuses in combination
+                out_[tag] = str(exc)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        return out_
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(
+            seed=design_seed(seed), multivariate=True,
+            n_startup_trials=max(3, min(10, trials // 4)))
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    dists = {p.key: (optuna.distributions.IntDistribution(int(math.ceil(p.low)),
+                                                          int(math.floor(p.high)), log=p.log)
+                     if p.integer else
+                     optuna.distributions.FloatDistribution(p.low, p.high, log=p.log))
+             for p in plist}
+    enqueued = all(p.start is not None for p in plist)
+    if enqueued:
+        study.enqueue_trial({p.key: (int(p.start) if p.integer else p.start) for p in plist})
+
+    rows = []
+    best_runs = None
+    best_obj = math.inf
+    ctx = evaluator if evaluator is not None else _Null()
+    with ctx, warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=optuna.exceptions.ExperimentalWarning)
+        client = evaluator.client if evaluator is not None else None
+        for i in range(trials):
+            trial = study.ask(dists)
+            values = {k: float(v) for k, v in trial.params.items()}
+            res = evaluate([(i, values)], client)[i]
+            row = {"trial": i, "origin": "start" if i == 0 and enqueued else "tpe", **values}
+            if isinstance(res, str):
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                rows.append({**row, "state": "error", "objective": math.nan, "error": res})
+                continue
+            value, per = obj.objective(res, obs, fit_periods)
+            if not math.isfinite(value):
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                rows.append({**row, "state": "error", "objective": math.nan,
+                             "error": "objective not finite"})
+                continue
+            study.tell(trial, value)
+            rows.append({**row, "state": "ok", "objective": value, "error": "",
+                         **{f"nrmse.{c}": float(x) for c, x in zip(columns, per, strict=True)}})
+            if value < best_obj:
+                best_obj, best_runs = value, res
+        ok = [r for r in rows if r["state"] == "ok"]
+        if not ok:
+            raise FunnelsimError(source, [Problem("", "every trial failed", value=rows[0]["error"])])
+        best_row = min(ok, key=lambda r: (r["objective"], r["trial"]))
+        best = {p.key: best_row[p.key] for p in plist}
+        # Profile: each parameter alone at the ends of its range, from the best values.
+        batch = []
+        for p in plist:
+            for end, x in (("low", p.low), ("high", p.high)):
+                batch.append(((p.key, end), {**best, p.key: float(round(x)) if p.integer else x}))
+        profile = evaluate(batch, client)
+    table = pd.DataFrame(rows)
+    for c in [f"nrmse.{c}" for c in columns]:
+        if c not in table:
+            table[c] = math.nan
+    spread, notes = _spread(plist, table, best, best_obj, profile, obs, fit_periods)
+    series = _series_table(columns, best_runs, obs, fit_periods)
+    cal = Calibration(source, raw, data, plist, fit_periods, seed, reps, seeds, table, best,
+                      best_obj, best_runs, series, spread, notes,
+                      overrides_for(plist, best, rates), holdout, spec.name)
+    if out is not None:
+        from simulation.calibration.report import write
+
+        write(cal, Path(out))
+    return cal
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def _spread(plist, table, best, best_obj, profile, obs, fit_periods):
+    """Per parameter: the good sets' range, the profile at the range's ends, identified or not."""
+    ok = table[table["state"] == "ok"]
+    good = ok[ok["objective"] <= best_obj * (1 + GOOD_WITHIN) + 1e-12]
+    limit = best_obj * (1 + GOOD_WITHIN) + 1e-12
+    rows, notes = [], []
+    for p in plist:
+        lo, hi = float(good[p.key].min()), float(good[p.key].max())
+        span = p.unit(hi) - p.unit(lo)
+        ends = {}
+        for end in ("low", "high"):
+            res = profile[(p.key, end)]
+            ends[end] = math.nan if isinstance(res, str) else obj.objective(res, obs, fit_periods)[0]
+        flat = all(not math.isfinite(v) or v <= limit for v in ends.values())
+        reasons = []
+        if span > MAX_SPAN:
+            reasons.append(f"the good sets span {span:.0%} of its range")
+        if flat:
+            reasons.append("the objective is flat along it (within "
+                           f"{GOOD_WITHIN:.0%} of the best at both ends of the range)")
+        identified = not reasons
+        if not identified:
+            notes.append(f"{p.key} is not identified by the data: {' and '.join(reasons)}; "
+                         f"its fitted value {best[p.key]:.4g} is one of many that fit as well")
+        rows.append({"parameter": p.key, "low": p.low, "high": p.high, "scale": "log" if p.log
+                     else "linear", "start": p.start, "best": best[p.key], "good_min": lo,
+                     "good_max": hi, "good_span": span, "good_sets": len(good),
+                     "objective_at_low": ends["low"], "objective_at_high": ends["high"],
+                     "identified": identified})
+    return pd.DataFrame(rows), notes
+
+
+def _series_table(columns, runs, obs, fit_periods):
+    mean = runs.mean(axis=0)
+    out = pd.DataFrame({"series": list(columns),
+                        "nrmse_fit": obj.nrmse(mean[:, :fit_periods], obs[:, :fit_periods]),
+                        "mape_fit": obj.mape(mean[:, :fit_periods], obs[:, :fit_periods])})
+    if fit_periods < obs.shape[1]:
+        out["nrmse_holdout"] = obj.nrmse(mean[:, fit_periods:], obs[:, fit_periods:])
+        out["mape_holdout"] = obj.mape(mean[:, fit_periods:], obs[:, fit_periods:])
+    return out
