@@ -214,6 +214,10 @@ def schema(
 from simulation.experiments.commands import register as _register_experiments  # noqa: E402
 
 _register_experiments(app)
+# calibrate: simulation/calibration/commands.py
+from simulation.calibration.commands import register as _register_calibration  # noqa: E402
+
+_register_calibration(app)
 
 
 @app.command()
