@@ -218,6 +218,10 @@ _register_experiments(app)
 from simulation.calibration.commands import register as _register_calibration  # noqa: E402
 
 _register_calibration(app)
+# optimize: simulation/optimization/commands.py
+from simulation.optimization.commands import register as _register_optimization  # noqa: E402
+
+_register_optimization(app)
 
 
 @app.command()
