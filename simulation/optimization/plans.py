@@ -144,7 +144,7 @@ def plan_yaml(raw: dict, header: str) -> str:
 
 
 def _yaml_value(value: object) -> str:
-    return yaml.safe_dump(value, default_flow_style=True, width=10**9).strip().removesuffix(
+    return yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10**9).strip().removesuffix(
         "\n...").removesuffix("...").strip()
 
 
