@@ -221,7 +221,8 @@ def exposure_probe(spec, seed: int, platform: str, creative: int, source: int) -
     engaged = 0
     for i in range(n):
         bought[0] = 0
-        r = K._expose(i, creative, source, 0, np.uint64(subkey(dkey, i)), 0, 0, st, model.traits,
+        r = K._expose(i, creative, source, 0, np.uint64(subkey(dkey, i)), 0, 0, model._kstate,
+                      model._ktraits,
                       model.plat, model.cre, model.beh, model.cred, model.owned_i, model.owned_f,
                       ev, bought)
         engaged += r & K.R_ENGAGED

@@ -1,7 +1,8 @@
 """The daily kernels (numba): sessions and ad eligibility, then exposures and responses.
 
-State is a structure of arrays (:class:`agents.consumer.ConsumerState`); the kernels loop over
-consumers in compiled code, in fixed chunks processed in parallel. Every random draw comes from the
+State is a structure of arrays (:class:`agents.consumer.ConsumerState`), handed to the kernels as a
+StructRef view of the same arrays (:mod:`simulation.structs`); the kernels loop over consumers in
+compiled code, in fixed chunks processed in parallel. Every random draw comes from the
 counter-based streams (:mod:`simulation.streams`) keyed by (day, consumer, decision), and every
 tally goes to its chunk's row, summed in chunk order afterwards: outputs do not depend on the
 number of threads. A consumer's update reads its neighbours' *yesterday* shares only (pull, not

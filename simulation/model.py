@@ -28,6 +28,7 @@ from simulation.library import PostLibrary
 from simulation.metrics import STAGE_COLUMNS, TIMESERIES_COLUMNS, model_reporters, platform_day_row
 from simulation.scenario import Scenario
 from simulation.streams import day_key, run_key
+from simulation.structs import state_view, traits_view
 
 MAX_CHUNKS = 256  # fixed work units of the kernels; independent of the thread count
 
@@ -87,6 +88,8 @@ class FunnelModel(mesa.Model):
                                            scenario.behavior.trait_sd, population_seq)
         self.traits = Traits(**{f: getattr(self.population, f) for f in Traits._fields})
         self.state = new_state(n, len(self.platform_names), self.population.baseline_trust)
+        # The kernels' views of the same arrays (see simulation.structs).
+        self._kstate, self._ktraits = state_view(self.state), traits_view(self.traits)
         self._compile_parameters()
         self.reach_total = 0  # consumers shown brand content so far
         self.engaged_total = 0  # consumers who engaged with the brand so far
@@ -245,7 +248,7 @@ class FunnelModel(mesa.Model):
         dkey = day_key(self.key, day)
         st, n_lines, n_plat = self.state, self.ad_i.shape[0], len(self.platform_names)
         sums = np.zeros((self.n_chunks, n_lines))
-        K.sessions_and_eligibility(dkey, day, self.n_chunks, st, self.traits, self.plat,
+        K.sessions_and_eligibility(dkey, day, self.n_chunks, self._kstate, self._ktraits, self.plat,
                                    self.ad_i, self.ad_f, sums)
         eligible = sums.sum(axis=0)
         self.ad_f[:, K.AF_LAMBDA] = np.where(eligible > 0,
@@ -262,7 +265,8 @@ class FunnelModel(mesa.Model):
         new_reach = np.zeros((self.n_chunks, 2), dtype=np.int64)  # newly reached, engaged
         log, log_n = self.journal.buffers()
         K.exposures_and_responses(
-            dkey, day, self.n_chunks, st, self.traits, self.graph.indptr, self.graph.indices,
+            dkey, day, self.n_chunks, self._kstate, self._ktraits, self.graph.indptr,
+            self.graph.indices,
             np.bitwise_or.reduce(st.shared_prev, axis=1),
             self.graph.complete, float(self.graph.mean_degree), sharers,
             actions.influencer_posts > 0, self.infl_platform, self.infl_creative,
