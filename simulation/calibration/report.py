@@ -118,7 +118,9 @@ def figure(cal: Calibration):
     n = len(obs.columns)
     ncol = min(3, n)
     nrow = math.ceil(n / ncol)
-    fig = Figure(figsize=(4.2 * ncol, 3.0 * nrow), layout="constrained")
+    fig = Figure(figsize=(4.2 * ncol, 3.0 * nrow))
+    fig.subplots_adjust(left=0.08 if ncol > 1 else 0.14, right=0.98, bottom=0.12 / nrow + 0.04,
+                        top=1 - 0.1 / nrow, wspace=0.25, hspace=0.45)
     FigureCanvasAgg(fig)
     x = np.arange(1, obs.periods + 1)
     for k, name in enumerate(obs.columns):
