@@ -16,7 +16,7 @@ from simulation.optimization import seeding as seeding_mod
 from simulation.optimization.curves import mix_curve, response_curves
 from simulation.optimization.objectives import OBJECTIVES
 from simulation.optimization.plans import PURPOSES, Base, check_budget
-from simulation.optimization.runs import PairedRunner
+from simulation.optimization.runs import PairedRunner, scenario_digest
 from simulation.optimization.study import Study, confirm
 from simulation.scenario import Scenario, load_scenario
 
@@ -35,7 +35,8 @@ class Optimization:
         best: the best candidate's label; ``best_params``: what it is.
         confirm: the own plan, the best plan and a reference plan (even split, even mix, random
             seeding) re-run on fresh replicates; means, 95% intervals and paired differences
-            against the own plan (first row). The reported improvement comes from this table.
+            against the own plan (first row). The reported improvement comes from this table;
+            ``confirm_runs`` has its runs (one row per plan and replicate).
         curves: response curves (platforms: metric against each line's daily budget; mix:
             against the share of sales posts; influencers: CELF's objective against seeds).
         plan: the scenario mapping with the best plan applied (``plan.yaml``).
@@ -57,17 +58,21 @@ class Optimization:
     best: str
     best_params: dict
     confirm: pd.DataFrame
+    confirm_runs: pd.DataFrame
     curves: pd.DataFrame
     plan: dict
     notes: list[str] = field(default_factory=list)
     seed_ids: dict = field(default_factory=dict)
     runs: int = 0
     errors: list[str] = field(default_factory=list)
+    confirmed_best: str = ""  # the best plan's row in ``confirm`` (the own plan's, if the same)
 
     def improvement(self, metric: str | None = None) -> tuple[float, float, float]:
         """(best - own plan, low, high): the paired difference on the fresh replicates."""
         metric = metric or self.objective
-        row = self.confirm[self.confirm["plan"] == self.best].iloc[0]
+        row = self.confirm[self.confirm["plan"] == (self.confirmed_best or self.best)].iloc[0]
+        if row["plan"] == self.confirm["plan"].iloc[0]:  # the own plan is the best
+            return 0.0, 0.0, 0.0
         return (float(row[f"{metric}_diff"]), float(row[f"{metric}_diff_low"]),
                 float(row[f"{metric}_diff_high"]))
 
@@ -187,8 +192,14 @@ def optimize(scenario: str | Path | dict | Scenario, *, objective: str = "custom
             method = res["best"].params.get("method")
             plan, notes = _seeding_plan(base, method, seed_ids)
             plans = [res["own"], res["best"], res["random"]]
-        plans = list({c.label: c for c in plans}.values())
-        confirmed = confirm(runner, plans, fresh, offset=reps)
+        unique: dict = {}
+        for c in plans:  # the same plan under two names (e.g. own split = even split) runs once
+            unique.setdefault((scenario_digest(c.data), c.ids is None or tuple(c.ids(0))), c)
+        best_key = (scenario_digest(res["best"].data),
+                    res["best"].ids is None or tuple(res["best"].ids(0)))
+        confirmed_best = unique[best_key].label
+        plans = list(unique.values())
+        confirmed, confirm_runs = confirm(runner, plans, fresh, offset=reps)
     finally:
         if evaluator is not None:
             evaluator.__exit__(None, None, None)
@@ -198,8 +209,9 @@ def optimize(scenario: str | Path | dict | Scenario, *, objective: str = "custom
         scenario=sc.name, over=over, objective=objective, min_roas=min_roas, budget=budget,
         reps=reps, seed=seed, days=sc.days, audience=int(sc.audience.size or 0),
         candidates=study.table(), best=best.label, best_params=dict(best.params),
-        confirm=confirmed, curves=curves, plan=plan, notes=notes, seed_ids=seed_ids,
-        runs=runner.runs, errors=runner.errors)
+        confirm=confirmed, confirm_runs=confirm_runs, curves=curves, plan=plan, notes=notes,
+        seed_ids=seed_ids,
+        runs=runner.runs, errors=runner.errors, confirmed_best=confirmed_best)
 
 
 def _seeding_plan(base: Base, method: str | None, ids: dict) -> tuple[dict, list[str]]:

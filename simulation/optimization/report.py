@@ -16,8 +16,8 @@ import pandas as pd  # noqa: E402
 from simulation.experiments.storage import atomic_write  # noqa: E402
 from simulation.optimization.plans import plan_yaml  # noqa: E402
 
-UNITS = {"customers": "customers", "profit": "$", "roas": "revenue / spend", "revenue": "$",
-         "spend": "$"}
+UNITS = {"customers": "customers", "incremental_customers": "customers", "profit": "$",
+         "roas": "revenue / spend", "revenue": "$", "spend": "$"}
 
 
 def _fmt(x: float, spec: str = ",.4g") -> str:
@@ -33,19 +33,21 @@ def _interval(row, m: str, diff: bool = False) -> str:
 
 
 def curves_figure(opt):
-    """Platforms: customers and profit against each line's daily budget, 95% bands; mix: against
+    """Platforms: customers won by each line (paired against $0 on it) and profit against the
+    line's daily budget, 95% bands; mix: against
     the share of sales posts; influencers: CELF's objective against the number of seeds."""
     c = opt.curves
     if opt.over == "platforms":
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-        for j, m in enumerate(("customers", "profit")):
+        for j, m in enumerate(("incremental_customers", "profit")):
             ax = axes[j]
             for line, g in c.groupby("line", sort=False):
                 ax.plot(g["daily_budget"], g[m], marker="o", label=line)
                 ax.fill_between(g["daily_budget"], g[f"{m}_low"], g[f"{m}_high"], alpha=0.2)
             ax.set_xlabel("daily budget of the line ($/day); other lines at the best plan")
-            ax.set_ylabel(f"{m} ({UNITS[m]}, whole run)")
+            ax.set_ylabel(f"{m.replace('_', ' ')} ({UNITS[m]}, whole run)")
             ax.grid(alpha=0.3)
+        axes[0].set_ylabel("customers won by the line (vs $0 on it, paired)")
         axes[0].legend(fontsize=8)
         fig.suptitle(f"{opt.scenario}: response curves ({opt.reps} paired replicates, 95% bands)")
     elif opt.over == "mix":
@@ -174,6 +176,7 @@ def write_outputs(opt, folder: Path) -> list[Path]:
     put("candidates.csv", lambda p: table.to_csv(p, index=False))
     put("candidates.parquet", lambda p: table.to_parquet(p, index=False))
     put("confirm.csv", lambda p: opt.confirm.to_csv(p, index=False))
+    put("confirm_runs.csv", lambda p: opt.confirm_runs.to_csv(p, index=False))
     put("curves.csv", lambda p: opt.curves.to_csv(p, index=False))
     if opt.seed_ids:
         rows = [{"method": k, "consumer": i} for k, v in opt.seed_ids.items() for i in v]

@@ -64,12 +64,20 @@ class Study:
 
 
 def confirm(runner: PairedRunner, plans: list[Candidate], seeds: list[int], offset: int
-            ) -> pd.DataFrame:
-    """The plans re-run on fresh replicate seeds; each row has every metric's mean and 95%
-    interval and the paired difference against the first plan (the scenario's own)."""
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The plans re-run on fresh replicate seeds.
+
+    Returns:
+        (table, runs): ``table`` has one row per plan with every metric's mean and 95% interval
+        and the paired difference against the first plan (the scenario's own); ``runs`` one row
+        per plan and replicate (replicate numbers continue after the search's).
+    """
     results = runner.evaluate(plans, seeds=seeds, replicate_offset=offset)
-    rows = []
+    rows, runs = [], []
     for c, m in zip(plans, results, strict=True):
         ref = results[0] if c is not plans[0] else None
         rows.append({"plan": c.label, **c.params, **summarize(m, ref)})
-    return pd.DataFrame(rows)
+        for r, s in enumerate(seeds):
+            runs.append({"plan": c.label, "replicate": offset + r, "seed": s,
+                         **{k: float(v[r]) for k, v in m.items()}})
+    return pd.DataFrame(rows), pd.DataFrame(runs)
