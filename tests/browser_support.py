@@ -95,9 +95,11 @@ def status(page) -> str:
 
 
 def step(page, day: int) -> None:
-    """Click Step and wait for the day to advance to ``day``."""
+    """Click Step and wait for the day to advance to ``day`` (in the Run card and the status line: their
+    updates may arrive in separate messages)."""
     page.click(".btn-step")
     page.wait_for_selector(f".run-day:has-text('Day {day} of')", timeout=FIRST_STEP_MS)
+    page.wait_for_selector(f".funnel-status:has-text('day {day} of')")
 
 
 def type_lever(page, css: str, value) -> None:

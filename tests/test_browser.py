@@ -74,13 +74,15 @@ def test_page_loads_with_the_flagship_offline(page):
 
 
 def test_step_advances_the_day_and_the_stage_chart_changes(page):
-    chart = page.locator(".panel-stages img")
-    before = chart.get_attribute("src")
+    page.wait_for_selector(".panel-stages svg.stage-svg[data-days='0']")
     step(page, 1)
-    page.wait_for_function("(old) => document.querySelector('.panel-stages img').src !== old", arg=before)
-    assert "day 1 of" in status(page)
+    page.wait_for_selector(".panel-stages svg.stage-svg[data-days='1'] polyline.stage-line", state="attached")
+    page.wait_for_selector(".funnel-status:has-text('day 1 of')")
     step(page, 2)
-    assert "day 2 of" in status(page)
+    page.wait_for_selector(".funnel-status:has-text('day 2 of')")
+    page.wait_for_selector(".panel-stages svg.stage-svg[data-days='2']")
+    points = page.locator(".panel-stages polyline[data-stage='aware']").get_attribute("points").split()
+    assert len(points) == 2 and points[0] != points[1]  # the aware line moved in two days of paid reach
     # the network's colours follow the stages: someone became aware in two days of paid reach
     assert page.locator("circle.node:not([data-stage='0'])").count() > 0
     shot(page, "web_stepped")

@@ -12,13 +12,11 @@ import io
 import json
 import tempfile
 import zipfile
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import solara
-from mesa.visualization.components.matplotlib_components import PlotMatplotlib
 from mesa.visualization.utils import update_counter
 
 from viz.journey import display_table, shown_rows
@@ -29,7 +27,7 @@ from viz.plots import (
     compare_figure,
     funnel_figure,
     platform_figure,
-    stage_axes,
+    stage_svg,
 )
 from viz.recipe import lever_values
 from viz.sample import sample_for
@@ -66,11 +64,15 @@ def KpiCards(session: Session):
 
 @solara.component
 def StagePanel(session: Session):
-    """Consumers per stage over time: Mesa's own plot component over the model's DataCollector."""
-    # No update_counter here: Mesa's PlotMatplotlib reads it itself (reading it here too draws twice).
+    """Consumers per stage over time, from the model's Mesa DataCollector, drawn as SVG: Mesa's
+    PlotMatplotlib encoded a PNG per step (about 0.3 s of the server's time, 90% of a redraw), which
+    capped the server at a few steps a second for all sessions together (docs/web.md, "Under load")."""
+    update_counter.get()
     model = session.model.value
+    ts, _ = model.tables()
     with solara.Card("Consumers per stage over time", classes=["panel-stages"]):
-        PlotMatplotlib(model, STAGE_COLOURS_BY_NAME, post_process=partial(stage_axes, days=model.spec.days))
+        solara.HTML(tag="div", unsafe_innerHTML=stage_svg(ts, model.spec.days, model.graph.n),
+                    classes=["stage-chart"])
 
 
 @solara.component

@@ -1,4 +1,5 @@
-"""The page's matplotlib figures (Figure objects, not pyplot: panels draw from several threads)."""
+"""The page's figures: matplotlib (Figure objects, not pyplot: panels draw from several threads) for the
+exports and the A/B compare, and the stage chart as SVG (redrawn every step, so it must be cheap)."""
 
 from __future__ import annotations
 
@@ -10,30 +11,10 @@ from matplotlib.ticker import MaxNLocator
 from simulation.figures import STAGE_COLOURS
 from simulation.metrics import STAGE_COLUMNS
 
-#: Stage -> colour, shared by the charts and the network (Mesa's plot component takes this dict).
+#: Stage -> colour, shared by the charts and the network.
 STAGE_COLOURS_BY_NAME = dict(zip(STAGE_COLUMNS, STAGE_COLOURS, strict=True))
 #: Darker greys than the static figure's, so unaware nodes stay visible on white.
 NODE_COLOURS = ["#bdbdbd", *STAGE_COLOURS[1:]]
-
-
-def stage_axes(ax, days: int | None = None) -> None:
-    """Post-processing of Mesa's stage plot: x is the day (row k of the timeseries is day k + 1) over the
-    whole run, with markers while there are too few days for a line to show."""
-    ax.set_ylabel("consumers")
-    for line in ax.get_lines():
-        x = np.asarray(line.get_xdata(), dtype=float) + 1
-        line.set_xdata(x)
-        if x.shape[0] < 3:
-            line.set_marker("o")
-    ax.relim()
-    ax.autoscale_view()
-    if days:
-        ax.set_xlim(0, days)
-    # Mesa's figure is 6.4 x 4.8 in at 100 dpi; smaller and at 80 dpi it encodes about twice as fast.
-    ax.figure.set_size_inches(6.4, 3.6)
-    ax.figure.set_dpi(80)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(loc="upper right", fontsize=7, ncol=2)
 
 
 def funnel_figure(stages: dict, audience: int) -> Figure:
@@ -85,3 +66,59 @@ def compare_figure(base: pd.DataFrame, current: pd.DataFrame, day: int) -> Figur
         ax.legend(fontsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
+
+
+def _nice_step(top: float, ticks: int = 5) -> float:
+    """A round tick step (1, 2 or 5 x 10^k) giving about ``ticks`` ticks up to ``top``."""
+    raw = max(top, 1.0) / ticks
+    power = 10.0 ** np.floor(np.log10(raw))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+
+
+def stage_svg(ts: pd.DataFrame, days: int, audience: int) -> str:
+    """Consumers per stage over time as an SVG line chart (x: day 0..``days``, y: consumers), drawn from
+    the model's daily timeseries (its Mesa DataCollector). A string, a few kilobytes: about a millisecond
+    to make, against about 0.3 s for a matplotlib PNG, which under 20 sessions was most of the server's
+    work (docs/web.md, "Under load")."""
+    w, h, left, right, top, bottom = 640, 300, 58, 12, 12, 34
+    pw, ph = w - left - right, h - top - bottom
+    days = max(int(days), 1)
+    x = ts["day"].to_numpy(dtype=float) if len(ts) else np.zeros(0)
+    ymax = float(ts[STAGE_COLUMNS].to_numpy().max()) if len(ts) else float(audience)
+    ystep = _nice_step(ymax)
+    ytop = max(ystep * np.ceil(max(ymax, 1.0) / ystep), ystep)
+
+    def sx(v):
+        return left + pw * np.asarray(v, dtype=float) / days
+
+    def sy(v):
+        return top + ph * (1 - np.asarray(v, dtype=float) / ytop)
+
+    out = [f'<svg viewBox="0 0 {w} {h}" width="100%" xmlns="http://www.w3.org/2000/svg" '
+           f'class="stage-svg" data-days="{len(ts)}" style="font:13px sans-serif">']
+    for v in np.arange(0, ytop + ystep / 2, ystep):
+        y = sy(v)
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
+                   f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{v:,.0f}</text>')
+    xstep = _nice_step(days, 6)
+    for v in np.arange(0, days + xstep / 2, xstep):
+        out.append(f'<text x="{sx(v):.1f}" y="{top + ph + 15}" text-anchor="middle" '
+                   f'fill="#555">{v:.0f}</text>')
+    out.append(f'<path d="M{left} {top}V{top + ph}H{left + pw}" fill="none" stroke="#999"/>'
+               f'<text x="{left + pw / 2}" y="{h - 3}" text-anchor="middle" fill="#333">day</text>'
+               f'<text x="12" y="{top + ph / 2}" text-anchor="middle" fill="#333" '
+               f'transform="rotate(-90 12 {top + ph / 2})">consumers</text>')
+    for k, (name, colour) in enumerate(STAGE_COLOURS_BY_NAME.items()):
+        if len(ts):
+            xs, ys = sx(x), sy(ts[name].to_numpy(dtype=float))
+            points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys, strict=True))
+            out.append(f'<polyline class="stage-line" data-stage="{name}" points="{points}" fill="none" '
+                       f'stroke="{colour}" stroke-width="2"/>')
+            if len(ts) < 3:  # too few days for a line to show
+                out.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"/>'
+                           for a, b in zip(xs, ys, strict=True))
+        lx, ly = left + pw - 250 + 85 * (k % 3), top + 10 + 14 * (k // 3)
+        out.append(f'<rect x="{lx}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>'
+                   f'<text x="{lx + 14}" y="{ly + 1}" fill="#333">{name}</text>')
+    out.append("</svg>")
+    return "".join(out)
