@@ -96,7 +96,7 @@ def _scenario_name(path: Path, sets: list[str]) -> str:
 def _print(cal, folder: Path, files) -> None:
     table = Table(title=f"calibration of {cal.scenario_name}: best objective "
                         f"{cal.best_objective:.4f} (mean NRMSE)")
-    for col in ("parameter", "range", "best", "good sets: min - max", "identified"):
+    for col in ("parameter", "range", "best", "good values: min - max", "identified"):
         table.add_column(col)
     for _, row in cal.spread.iterrows():
         table.add_row(row["parameter"], f"{row['low']:g} - {row['high']:g}", f"{row['best']:.4g}",

@@ -7,13 +7,11 @@ in parallel on Dask, and their results are put back in replicate order), so the 
 seed give the same trials, the same best parameters and the same files, whatever ``workers``.
 
 Identifiability rule (stated in docs/calibration.md): the *good* parameter sets are the trials
-whose objective is within ``GOOD_WITHIN`` (10%) of the best. A parameter is reported as **not
-identified** when either
-
-* the good sets span more than half of its range (measured on its search scale: log for log
-  ranges), or
-* the objective is flat along it: moving that parameter alone from the best value to either end
-  of its range (same replicate seeds) leaves the objective within the same 10% of the best.
+whose objective is within ``GOOD_WITHIN`` (10%) of the best, plus the points of each parameter's
+*profile* that are: after the search, each parameter alone is moved from the best values to 0%,
+25%, 50%, 75% and 100% of its range (same replicate seeds). A parameter is reported as **not
+identified** when its good values span more than ``MAX_SPAN`` (half) of its range, measured on
+its search scale (log for log ranges); the report says "flat" when every profile point is good.
 """
 
 from __future__ import annotations
@@ -41,8 +39,10 @@ from simulation.errors import FunnelsimError, Problem
 
 #: Good parameter sets: objective <= best x (1 + GOOD_WITHIN).
 GOOD_WITHIN = 0.10
-#: Not identified when the good sets span more than this share of the range.
+#: Not identified when the good values span more than this share of the range.
 MAX_SPAN = 0.5
+#: Profile points: positions in each parameter's range (0 = low, 1 = high).
+PROFILE = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 @dataclass
@@ -62,8 +62,9 @@ class Calibration:
         runs: the best trial's replicates, (replicates, series, periods), the whole horizon.
         series: per series: NRMSE and MAPE over the fit window and, with a holdout, over the
             held-out periods.
-        spread: per parameter: range, best, the good sets' min and max, their span (share of
-            the range), the objective at the range's ends (profile), and whether identified.
+        spread: per parameter: range, best, the good values' min and max (good trials and
+            good profile points), their span (share of the range), the profile (objective at
+            0/25/50/75/100% of the range), flat, and whether identified.
         warnings: identifiability and other warnings (also printed by the CLI).
         overrides: the ``--set`` items that turn the scenario into the calibrated one.
     """
@@ -167,7 +168,7 @@ def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[st
     seeds = replicate_seeds(seed, reps)
     obs = observed_matrix(data)
     columns = tuple(data.columns)
-    total = trials + 2 * len(plist)
+    total = trials + len(PROFILE) * len(plist)
     done = 0
 
     def tasks_for(tag, values: dict[str, float]) -> list[SeriesTask]:
@@ -246,11 +247,8 @@ def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[st
             raise FunnelsimError(source, [Problem("", "every trial failed", value=rows[0]["error"])])
         best_row = min(ok, key=lambda r: (r["objective"], r["trial"]))
         best = {p.key: best_row[p.key] for p in plist}
-        # Profile: each parameter alone at the ends of its range, from the best values.
-        batch = []
-        for p in plist:
-            for end, x in (("low", p.low), ("high", p.high)):
-                batch.append(((p.key, end), {**best, p.key: float(round(x)) if p.integer else x}))
+        # Profile: each parameter alone across its range, from the best values.
+        batch = [((p.key, u), {**best, p.key: p.at(u)}) for p in plist for u in PROFILE]
         profile = evaluate(batch, client)
     table = pd.DataFrame(rows)
     for c in [f"nrmse.{c}" for c in columns]:
@@ -277,34 +275,37 @@ class _Null:
 
 
 def _spread(plist, table, best, best_obj, profile, obs, fit_periods):
-    """Per parameter: the good sets' range, the profile at the range's ends, identified or not."""
+    """Per parameter: the good values' range (good trials and good profile points), the profile,
+    identified or not."""
     ok = table[table["state"] == "ok"]
-    good = ok[ok["objective"] <= best_obj * (1 + GOOD_WITHIN) + 1e-12]
     limit = best_obj * (1 + GOOD_WITHIN) + 1e-12
+    good = ok[ok["objective"] <= limit]
     rows, notes = [], []
     for p in plist:
-        lo, hi = float(good[p.key].min()), float(good[p.key].max())
+        prof = []
+        for u in PROFILE:
+            res = profile[(p.key, u)]
+            prof.append(math.nan if isinstance(res, str)
+                        else obj.objective(res, obs, fit_periods)[0])
+        values = [*good[p.key].tolist(), *(p.at(u) for u, v in zip(PROFILE, prof, strict=True)
+                                            if math.isfinite(v) and v <= limit)]
+        lo, hi = float(min(values)), float(max(values))
         span = p.unit(hi) - p.unit(lo)
-        ends = {}
-        for end in ("low", "high"):
-            res = profile[(p.key, end)]
-            ends[end] = math.nan if isinstance(res, str) else obj.objective(res, obs, fit_periods)[0]
-        flat = all(not math.isfinite(v) or v <= limit for v in ends.values())
-        reasons = []
-        if span > MAX_SPAN:
-            reasons.append(f"the good sets span {span:.0%} of its range")
-        if flat:
-            reasons.append("the objective is flat along it (within "
-                           f"{GOOD_WITHIN:.0%} of the best at both ends of the range)")
-        identified = not reasons
+        flat = all(math.isfinite(v) and v <= limit for v in prof)
+        identified = span <= MAX_SPAN
         if not identified:
-            notes.append(f"{p.key} is not identified by the data: {' and '.join(reasons)}; "
-                         f"its fitted value {best[p.key]:.4g} is one of many that fit as well")
+            why = ("the objective is flat along it: every profile point is within "
+                   f"{GOOD_WITHIN:.0%} of the best" if flat else
+                   f"values from {lo:.4g} to {hi:.4g} ({span:.0%} of its range) fit within "
+                   f"{GOOD_WITHIN:.0%} of the best")
+            notes.append(f"{p.key} is not identified by the data: {why}; its fitted value "
+                         f"{best[p.key]:.4g} is one of many that fit as well")
         rows.append({"parameter": p.key, "low": p.low, "high": p.high, "scale": "log" if p.log
                      else "linear", "start": p.start, "best": best[p.key], "good_min": lo,
                      "good_max": hi, "good_span": span, "good_sets": len(good),
-                     "objective_at_low": ends["low"], "objective_at_high": ends["high"],
-                     "identified": identified})
+                     "profile": " / ".join("-" if not math.isfinite(v) else f"{v:.3g}"
+                                           for v in prof),
+                     "flat": flat, "identified": identified})
     return pd.DataFrame(rows), notes
 
 

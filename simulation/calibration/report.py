@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from simulation.calibration.fit import GOOD_WITHIN, MAX_SPAN, Calibration
+from simulation.calibration.fit import GOOD_WITHIN, MAX_SPAN, PROFILE, Calibration
 from simulation.errors import FunnelsimError
 from simulation.experiments.storage import atomic_write
 
@@ -78,17 +78,19 @@ def report_md(cal: Calibration) -> str:
              + (f" (the scenario's own values: {float(start['objective'].iloc[0]):.4f})"
                 if len(start) and math.isfinite(float(start['objective'].iloc[0])) else ""), "",
              "## Fitted parameters", "",
-             f"Good sets: trials within {GOOD_WITHIN:.0%} of the best objective. Span: the good "
-             "sets' width as a share of the range (log scale for log ranges). Profile: the "
-             "objective with that parameter alone moved to the range's low / high end.", "",
+             f"Good values: those of the trials within {GOOD_WITHIN:.0%} of the best objective "
+             "(`good_sets` of them) and the profile points within the same 10%. Profile: the "
+             "objective with that parameter alone moved to 0%, 25%, 50%, 75% and 100% of its "
+             "range (the other parameters at their best). Span: the good values' width as a "
+             "share of the range (log scale for log ranges).", "",
              _table(cal.spread, ["parameter", "low", "high", "scale", "start", "best", "good_min",
-                                 "good_max", "good_span", "good_sets", "objective_at_low",
-                                 "objective_at_high", "identified"]), ""]
+                                 "good_max", "good_span", "good_sets", "profile",
+                                 "identified"]), ""]
     if cal.warnings:
         lines += ["## Identifiability warnings", "",
-                  f"Rule: a parameter is not identified when its good sets span more than "
-                  f"{MAX_SPAN:.0%} of its range, or when the objective stays within "
-                  f"{GOOD_WITHIN:.0%} of the best at both ends of its range.", ""]
+                  f"Rule: a parameter is not identified when its good values (trials and profile "
+                  f"points within {GOOD_WITHIN:.0%} of the best objective) span more than "
+                  f"{MAX_SPAN:.0%} of its range.", ""]
         lines += [f"- {w}" for w in cal.warnings] + [""]
     else:
         lines += ["Every parameter is identified by the data (rule in docs/calibration.md).", ""]
@@ -166,7 +168,7 @@ def summary(cal: Calibration) -> dict:
         "forecast_nrmse": cal.forecast_nrmse, "overrides": cal.overrides,
         "series": cal.series.to_dict(orient="records"),
         "parameters": cal.spread.to_dict(orient="records"), "warnings": cal.warnings,
-        "rule": {"good_within": GOOD_WITHIN, "max_span": MAX_SPAN},
+        "rule": {"good_within": GOOD_WITHIN, "max_span": MAX_SPAN, "profile": list(PROFILE)},
     })
 
 
