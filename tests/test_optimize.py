@@ -17,41 +17,13 @@ from simulation.optimization import optimize
 from simulation.optimization.search import simplex_grid, snap
 from simulation.optimization.seeding import baseline_ids, fixed_graph, kcore_numbers, seeded_model
 from simulation.scenario import load_scenario
-from tests.conftest import cli
+from tests.conftest import SCENARIOS, cli
 
-_FEED = {"mechanic": "social_feed", "stop_rate": 0.2, "interest_rate": 0.4, "click_rate": 0.2,
-         "conversion_rate": 0.3}
-
-#: Two feeds identical in every way except price: 'cheap' sells impressions at a tenth of 'dear's
-#: CPM, so the same dollars buy ten times the reach. The file's own plan splits evenly.
-TWO_FEEDS = {
-    "name": "two_feeds", "days": 30, "seed": 11,
-    "audience": {"size": 2000, "network": {"model": "powerlaw_cluster", "mean_degree": 8},
-                 "segments": [{"name": "everyone", "share": 1.0,
-                               "platforms": {"cheap": 0.6, "dear": 0.6}, "ad_skepticism": 0.3,
-                               "in_market": 0.3, "baseline_trust": 0.5}]},
-    "product": {"price": 40, "margin": 0.5, "repurchase_days": None},
-    "platforms": {"cheap": {**_FEED, "cpm": 10.0}, "dear": {**_FEED, "cpm": 100.0}},
-    "strategy": {"paid": [
-        {"platform": "dear", "daily_budget": 10, "frequency_cap": 3, "purpose": "trust"},
-        {"platform": "cheap", "daily_budget": 10, "frequency_cap": 3, "purpose": "trust"}]},
-}
-
-#: Only influencers reach anyone: whom they are decides everything.
-SEEDING = {
-    "name": "seeding_test", "days": 30, "seed": 5,
-    "audience": {"size": 2000, "network": {"model": "powerlaw_cluster", "mean_degree": 8,
-                                           "triangle_prob": 0.2},
-                 "segments": [{"name": "everyone", "share": 1.0, "platforms": {"instagram": 0.8},
-                               "peer_susceptibility": 0.8, "in_market": 0.3,
-                               "baseline_trust": 0.4}]},
-    "product": {"price": 20, "margin": 0.5, "repurchase_days": None},
-    "platforms": {"instagram": {"stop_rate": 0.3, "interest_rate": 0.4, "click_rate": 0.3,
-                                "conversion_rate": 0.4, "share_rate": 0.1}},
-    "strategy": {"influencers": {"count": 5, "selection": "degree", "platform": "instagram",
-                                 "fee": 0, "posts_per_week": 7, "purpose": "trust",
-                                 "quality": 0.9}},
-}
+#: Two feeds identical except in price (scenarios/optimize/two_feeds.yaml): 'cheap' sells
+#: impressions at a tenth of 'dear's CPM. The file's own plan splits $20/day evenly.
+TWO_FEEDS = yaml.safe_load((SCENARIOS / "optimize" / "two_feeds.yaml").read_text())
+#: Only influencers reach anyone (scenarios/optimize/seeding.yaml): whom they are decides all.
+SEEDING = yaml.safe_load((SCENARIOS / "optimize" / "seeding.yaml").read_text())
 
 
 def _paired(runs, a: str, b: str, metric: str = "customers") -> tuple[float, float]:

@@ -125,8 +125,8 @@ def optimize(scenario: str | Path | dict | Scenario, *, objective: str = "custom
             (default: the file's budgets as they are).
         min_roas: plans whose mean ROAS is below this are infeasible.
         reps: replicates (seeds) per candidate; the final check uses as many fresh ones.
-        trials: the most candidates (``platforms``, ``mix``) or CELF set evaluations
-            (``influencers``) to simulate in the search.
+        trials: the most candidates to simulate in the search (``platforms``, ``mix``); for
+            ``influencers``, the most CELF re-evaluations after its first pass over the pool.
         seed: base seed of the replicates (default: the scenario's).
         workers: 0 runs here; N > 0 on a local Dask cluster of N single-threaded processes.
         overrides: ``dotted.key=value`` items applied to the scenario first (``--set``).

@@ -42,8 +42,8 @@ def optimize(
         help="Plans with mean ROAS (revenue / spend) below this are infeasible.")] = None,
     reps: Annotated[int, typer.Option(help="Paired replicates (seeds) per candidate; the final "
                                            "check uses as many fresh ones.")] = 5,
-    trials: Annotated[int, typer.Option(help="Most candidates to simulate (CELF set "
-                                             "evaluations for influencers).")] = 40,
+    trials: Annotated[int, typer.Option(help="Most candidates to simulate (influencers: CELF "
+                                             "re-evaluations after its first pass).")] = 40,
     seed: Annotated[int | None, typer.Option(help="Base seed of the replicates "
                                                   "(default: the scenario's).")] = None,
     pool: Annotated[int | None, typer.Option(help="influencers: CELF's candidate consumers "

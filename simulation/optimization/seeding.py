@@ -176,7 +176,8 @@ def celf(seeding: Seeding, runner: PairedRunner, objective: str, pool: list[int]
 
     Returns ``{"ids": chosen (in order of choice), "curve": [(k, mean objective, mean
     customers)] for k = 0..count, "evals": set evaluations}``. After ``max_evals`` set
-    evaluations the remaining picks take the highest (possibly stale) bounds unchecked.
+    evaluations (the first pass over the pool is ``len(pool) + 1`` of them) the remaining picks
+    take the highest (possibly stale) bounds unchecked.
     """
     def f(sets: list[list[int]]) -> list[dict]:
         cands = [seeding.candidate(f"celf {s}", s) for s in sets]
@@ -231,8 +232,9 @@ def optimize_seeding(base: Base, study: Study, runner: PairedRunner, count: int,
     cands.append(seeding.candidate("random", random_ids(graph.n, count, seed),
                                    {"method": "random"}))
     study.evaluate(cands, "baseline")
-    result = celf(seeding, runner, study.objective, candidate_pool(graph, pool), count,
-                  max_evals=max(trials, count + 1), batch=batch)
+    candidates = candidate_pool(graph, pool)
+    result = celf(seeding, runner, study.objective, candidates, count,
+                  max_evals=len(candidates) + 1 + trials, batch=batch)
     ids["celf"] = sorted(result["ids"])
     study.evaluate([seeding.candidate("celf", ids["celf"], {"method": "celf"})], "celf")
     best = study.best()
