@@ -206,6 +206,7 @@ BAD_ARGS = [
     (["--params", "scale.stop_rate=a:b"], ["must be numbers"]),
     (["--params", "scale.stop_rate=0:2:log"], ["log range needs LOW > 0"]),
     (["--params", "audience.segments.5.share=0.1:0.5"], ["no list item 5"]),
+    (["--params", "days=5:9"], ["days: cannot be calibrated"]),
     (["--holdout", "7"], ["--holdout", "leaves 1 day"]),
     (["--holdout", "-1"], ["--holdout"]),
     (["--trials", "0"], ["--trials"]),
@@ -315,3 +316,23 @@ def test_fuzz_observed_cli(tiny, tmp_path_factory, text):
     assert (folder / "out").exists() == (res.exit_code == 0)
     if res.exit_code == 2:
         assert res.output.startswith("error: ") and "Traceback" not in res.output
+
+
+def test_unidentified_parameter_warns(tiny, tmp_path):
+    """The margin changes none of the observed series: flat objective, a warning on the console
+    and in the report (rule: good values span half the range or more)."""
+    obs = tmp_path / "obs.csv"
+    obs.write_text(GOOD)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["calibrate", str(tiny), "--observed", str(obs), "--out",
+                                   str(out), "--trials", "3", "--reps", "2", "--params",
+                                   "product.margin=0.1:0.9", "--params", "scale.stop_rate=0.5:2"])
+    assert res.exit_code == 0, res.output
+    assert "warning: product.margin is not identified by the data" in res.output
+    assert "flat" in res.output
+    report = (out / "report.md").read_text()
+    assert "Identifiability warnings" in report and "product.margin is not identified" in report
+    info = json.loads((out / "calibration.json").read_text())
+    margin = next(p for p in info["parameters"] if p["parameter"] == "product.margin")
+    assert margin["identified"] is False and margin["flat"] is True
+    assert margin["good_min"] == pytest.approx(0.1) and margin["good_max"] == pytest.approx(0.9)

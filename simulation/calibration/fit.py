@@ -10,7 +10,7 @@ Identifiability rule (stated in docs/calibration.md): the *good* parameter sets 
 whose objective is within ``GOOD_WITHIN`` (10%) of the best, plus the points of each parameter's
 *profile* that are: after the search, each parameter alone is moved from the best values to 0%,
 25%, 50%, 75% and 100% of its range (same replicate seeds). A parameter is reported as **not
-identified** when its good values span more than ``MAX_SPAN`` (half) of its range, measured on
+identified** when its good values span ``MAX_SPAN`` (half) of its range or more, measured on
 its search scale (log for log ranges); the report says "flat" when every profile point is good.
 """
 
@@ -39,7 +39,7 @@ from simulation.errors import FunnelsimError, Problem
 
 #: Good parameter sets: objective <= best x (1 + GOOD_WITHIN).
 GOOD_WITHIN = 0.10
-#: Not identified when the good values span more than this share of the range.
+#: Not identified when the good values span this share of the range or more.
 MAX_SPAN = 0.5
 #: Profile points: positions in each parameter's range (0 = low, 1 = high).
 PROFILE = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -292,7 +292,7 @@ def _spread(plist, table, best, best_obj, profile, obs, fit_periods):
         lo, hi = float(min(values)), float(max(values))
         span = p.unit(hi) - p.unit(lo)
         flat = all(math.isfinite(v) and v <= limit for v in prof)
-        identified = span <= MAX_SPAN
+        identified = span < MAX_SPAN - 1e-9
         if not identified:
             why = ("the objective is flat along it: every profile point is within "
                    f"{GOOD_WITHIN:.0%} of the best" if flat else

@@ -126,6 +126,9 @@ def parse_params(items: list[str] | tuple[str, ...], base: dict,
                 raise _bad(text, f"{key}: a multiplier cannot be negative", f"e.g. {key}=0.5:2")
             out.append(CalibParam(key, low, high, log, False, 1.0))
             continue
+        if key in ("days", "seed", "materialize_agents"):
+            raise FunnelsimError("--params", [Problem(key, "cannot be calibrated: the observed "
+                                                      "file sets the days, --seed the seeds")])
         # The scenario's own --set checks: unknown keys, list indices, types, bounds.
         try:
             apply_override(base, f"{key}={format_value(low)}")

@@ -89,8 +89,8 @@ def report_md(cal: Calibration) -> str:
     if cal.warnings:
         lines += ["## Identifiability warnings", "",
                   f"Rule: a parameter is not identified when its good values (trials and profile "
-                  f"points within {GOOD_WITHIN:.0%} of the best objective) span more than "
-                  f"{MAX_SPAN:.0%} of its range.", ""]
+                  f"points within {GOOD_WITHIN:.0%} of the best objective) span "
+                  f"{MAX_SPAN:.0%} of its range or more.", ""]
         lines += [f"- {w}" for w in cal.warnings] + [""]
     else:
         lines += ["Every parameter is identified by the data (rule in docs/calibration.md).", ""]
