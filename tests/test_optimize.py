@@ -101,6 +101,19 @@ def test_seeded_model_seeds_exactly_the_given_ids():
     assert np.array_equal(own.graph.indices, graph.indices)
 
 
+def test_explicit_ids_reproduce_the_engines_own_selection():
+    """Seeding the top-degree ids through seeded_model gives the very run of selection: degree."""
+    from simulation.optimization.runs import run_one
+
+    sc = load_scenario(SEEDING)
+    graph = fixed_graph(sc)
+    data = {**sc.model_dump(mode="json"), "materialize_agents": False}
+    ids = baseline_ids(graph, "degree", sc.strategy.influencers.count)
+    a, b = run_one(data, 17, ids, graph=graph), run_one(data, 17, graph=graph)
+    for m in ("customers", "revenue", "spend", "reach", "purchases"):
+        assert a[m] == b[m], m
+
+
 def test_baselines():
     import networkx as nx
 
