@@ -47,6 +47,9 @@ def calibrate(
     workers: Annotated[int, typer.Option(
         help="0 runs here; N runs each trial's replicates on a local Dask cluster of N "
              "processes (same results).")] = 0,
+    good_within: Annotated[float, typer.Option(
+        help="Good parameter sets: objective within this share of the best (0.1 = 10%); used "
+             "for the spread and the identifiability warning.")] = 0.1,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a scenario field before fitting: dotted.key=value. "
                       "Repeatable.")] = None,
@@ -75,7 +78,8 @@ def calibrate(
         with progress:
             cal = run_calibration(scenario, observed, list(params or []), sets=list(set_ or []),
                                   trials=trials, reps=reps, seed=seed, holdout=holdout,
-                                  workers=workers, out=folder, progress=tick)
+                                  workers=workers, out=folder, good_within=good_within,
+                                  progress=tick)
     except FunnelsimError as exc:
         _fail(exc)
     info = summary(cal)

@@ -87,6 +87,7 @@ class Calibration:
     overrides: list[str] = field(default_factory=list)
     holdout_days: int = 0
     scenario_name: str = ""
+    good_within: float = GOOD_WITHIN
 
     @property
     def forecast_nrmse(self) -> float:
@@ -122,7 +123,7 @@ def _load(scenario, sets):
 def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[str] | None = None, *,
               sets: list[str] | tuple[str, ...] = (), trials: int = 40, reps: int = 3,
               seed: int | None = None, holdout: int = 0, workers: int = 0,
-              out: str | Path | None = None,
+              out: str | Path | None = None, good_within: float = GOOD_WITHIN,
               progress: Callable[[int, int], None] | None = None) -> Calibration:
     """Fit scenario parameters to an observed campaign.
 
@@ -139,6 +140,8 @@ def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[st
         workers: 0 runs in this process; N > 0 runs each trial's replicates on a local Dask
             cluster of N processes (same results).
         out: folder for the calibrated scenario, report and trials (nothing written if None).
+        good_within: good parameter sets have an objective within this share of the best
+            (0.10 = 10%); the identifiability rule uses them.
         progress: called as ``progress(done, total)`` after each evaluation.
 
     Raises:
@@ -150,6 +153,9 @@ def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[st
     _check_int("--reps", reps, 1)
     _check_int("--holdout", holdout, 0)
     _check_int("--workers", workers, 0)
+    if not (isinstance(good_within, int | float) and 0 < good_within <= 10):
+        raise FunnelsimError("--good-within", [Problem("", "expected a share above 0 (0.1 = 10%)",
+                                                       value=good_within)])
     source = str(scenario) if not isinstance(scenario, dict) else "<scenario>"
     spec, raw = _load(scenario, sets)
     data = load_observed(observed, spec.platforms_used())
@@ -254,11 +260,11 @@ def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[st
     for c in [f"nrmse.{c}" for c in columns]:
         if c not in table:
             table[c] = math.nan
-    spread, notes = _spread(plist, table, best, best_obj, profile, obs, fit_periods)
+    spread, notes = _spread(plist, table, best, best_obj, profile, obs, fit_periods, good_within)
     series = _series_table(columns, best_runs, obs, fit_periods)
     cal = Calibration(source, raw, data, plist, fit_periods, seed, reps, seeds, table, best,
                       best_obj, best_runs, series, spread, notes,
-                      overrides_for(plist, best, rates), holdout, spec.name)
+                      overrides_for(plist, best, rates), holdout, spec.name, float(good_within))
     if out is not None:
         from simulation.calibration.report import write
 
@@ -274,11 +280,11 @@ class _Null:
         return None
 
 
-def _spread(plist, table, best, best_obj, profile, obs, fit_periods):
+def _spread(plist, table, best, best_obj, profile, obs, fit_periods, good_within):
     """Per parameter: the good values' range (good trials and good profile points), the profile,
     identified or not."""
     ok = table[table["state"] == "ok"]
-    limit = best_obj * (1 + GOOD_WITHIN) + 1e-12
+    limit = best_obj * (1 + good_within) + 1e-12
     good = ok[ok["objective"] <= limit]
     rows, notes = [], []
     for p in plist:
@@ -295,9 +301,9 @@ def _spread(plist, table, best, best_obj, profile, obs, fit_periods):
         identified = span < MAX_SPAN - 1e-9
         if not identified:
             why = ("the objective is flat along it: every profile point is within "
-                   f"{GOOD_WITHIN:.0%} of the best" if flat else
+                   f"{good_within:.0%} of the best" if flat else
                    f"values from {lo:.4g} to {hi:.4g} ({span:.0%} of its range) fit within "
-                   f"{GOOD_WITHIN:.0%} of the best")
+                   f"{good_within:.0%} of the best")
             notes.append(f"{p.key} is not identified by the data: {why}; its fitted value "
                          f"{best[p.key]:.4g} is one of many that fit as well")
         rows.append({"parameter": p.key, "low": p.low, "high": p.high, "scale": "log" if p.log

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from simulation.calibration.fit import GOOD_WITHIN, MAX_SPAN, PROFILE, Calibration
+from simulation.calibration.fit import MAX_SPAN, PROFILE, Calibration
 from simulation.errors import FunnelsimError
 from simulation.experiments.storage import atomic_write
 
@@ -78,8 +78,8 @@ def report_md(cal: Calibration) -> str:
              + (f" (the scenario's own values: {float(start['objective'].iloc[0]):.4f})"
                 if len(start) and math.isfinite(float(start['objective'].iloc[0])) else ""), "",
              "## Fitted parameters", "",
-             f"Good values: those of the trials within {GOOD_WITHIN:.0%} of the best objective "
-             "(`good_sets` of them) and the profile points within the same 10%. Profile: the "
+             f"Good values: those of the trials within {cal.good_within:.0%} of the best objective "
+             "(`good_sets` of them) and the profile points within the same margin. Profile: the "
              "objective with that parameter alone moved to 0%, 25%, 50%, 75% and 100% of its "
              "range (the other parameters at their best). Span: the good values' width as a "
              "share of the range (log scale for log ranges).", "",
@@ -89,7 +89,7 @@ def report_md(cal: Calibration) -> str:
     if cal.warnings:
         lines += ["## Identifiability warnings", "",
                   f"Rule: a parameter is not identified when its good values (trials and profile "
-                  f"points within {GOOD_WITHIN:.0%} of the best objective) span "
+                  f"points within {cal.good_within:.0%} of the best objective) span "
                   f"{MAX_SPAN:.0%} of its range or more.", ""]
         lines += [f"- {w}" for w in cal.warnings] + [""]
     else:
@@ -168,7 +168,7 @@ def summary(cal: Calibration) -> dict:
         "forecast_nrmse": cal.forecast_nrmse, "overrides": cal.overrides,
         "series": cal.series.to_dict(orient="records"),
         "parameters": cal.spread.to_dict(orient="records"), "warnings": cal.warnings,
-        "rule": {"good_within": GOOD_WITHIN, "max_span": MAX_SPAN, "profile": list(PROFILE)},
+        "rule": {"good_within": cal.good_within, "max_span": MAX_SPAN, "profile": list(PROFILE)},
     })
 
 
