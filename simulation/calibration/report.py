@@ -137,7 +137,9 @@ def figure(cal: Calibration):
             ax.text(cal.fit_periods + 0.7, ax.get_ylim()[1] * 0.95, "holdout", fontsize=7,
                     va="top", color="#555")
         row = cal.series.iloc[k]
-        ax.set_title(f"{name}  (NRMSE {row['nrmse_fit']:.2f})", fontsize=9)
+        held = (f", holdout {row['nrmse_holdout']:.2f}" if "nrmse_holdout" in cal.series
+                and math.isfinite(row["nrmse_holdout"]) else "")
+        ax.set_title(f"{name}  (NRMSE fit {row['nrmse_fit']:.2f}{held})", fontsize=9)
         ax.set_xlabel(obs.unit, fontsize=8)
         ax.tick_params(labelsize=7)
         if k == 0:
