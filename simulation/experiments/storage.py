@@ -126,7 +126,7 @@ class RunStore:
         if not runs.exists():
             return {}
         try:
-            table = pq.read_table(runs)
+            table = read_table(runs)
         except (OSError, pa.ArrowException) as exc:
             raise self._refuse(f"has an unreadable runs.parquet ({exc})") from None
         if table.schema.names != self.schema.names:
@@ -186,9 +186,18 @@ class RunStore:
         write_json(self.folder / MANIFEST, manifest)
 
 
+def read_table(path: Path) -> pa.Table:
+    """A Parquet file read through one open file. ``pq.read_table(path)`` opens the path twice
+    (footer, then pages): if a running sweep renames a new runs.parquet into place in between, it
+    reads the new file's pages with the old footer and fails ("Page was smaller than expected").
+    An open file keeps the version it opened."""
+    with open(path, "rb") as fh:
+        return pq.read_table(fh)
+
+
 def read_runs(folder: str | Path):
-    """runs.parquet of a sweep folder as a pandas DataFrame."""
-    return pq.read_table(Path(folder) / RUNS).to_pandas()
+    """runs.parquet of a sweep folder as a pandas DataFrame (safe while the sweep runs)."""
+    return read_table(Path(folder) / RUNS).to_pandas()
 
 
 def without_timings(df):
