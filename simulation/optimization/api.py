@@ -76,6 +76,19 @@ class Optimization:
         return (float(row[f"{metric}_diff"]), float(row[f"{metric}_diff_low"]),
                 float(row[f"{metric}_diff_high"]))
 
+    def verdict(self) -> str:
+        """One sentence on the improvement's 95% interval on the fresh replicates."""
+        d, low, high = self.improvement()
+        if d == low == high == 0.0:
+            return "the scenario's own plan is the best plan found"
+        if low > 0:
+            return "the best plan is clearly better than the scenario's own plan"
+        if high < 0:
+            return ("on fresh replicates the best plan is worse than the scenario's own plan: "
+                    "its lead in the search was noise (more --reps)")
+        return ("the best plan is not clearly better than the scenario's own plan (the "
+                "interval contains 0)")
+
     def write(self, out: str | Path) -> list[Path]:
         """Write plan.yaml, report.md, candidates.csv/.parquet, curves.csv, confirm.csv and the
         figures to ``out`` (each file atomically); returns the paths."""

@@ -82,6 +82,7 @@ def optimize(
         sys.stdout.write(json.dumps({
             "best": opt.best, "params": opt.best_params, "objective": objective,
             "improvement": {"mean": diff[0], "low": diff[1], "high": diff[2]},
+            "verdict": opt.verdict(),
             "confirm": opt.confirm.to_dict("records"), "runs": opt.runs, "out": str(folder)},
             default=float) + "\n")
         return
@@ -92,6 +93,7 @@ def optimize(
     out_console.print(f"{objective}: best - own plan = {diff[0]:,.4g} [95% interval "
                       f"{diff[1]:,.4g}, {diff[2]:,.4g}] (paired, {opt.reps} fresh replicates); "
                       f"{opt.runs} runs", highlight=False)
+    out_console.print(opt.verdict(), highlight=False)
     out_console.print(f"wrote {folder}/: " + ", ".join(p.name for p in written), highlight=False)
 
 

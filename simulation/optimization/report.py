@@ -111,7 +111,7 @@ def report_markdown(opt) -> str:
     lines += [f"- {n}" for n in opt.notes] + [""]
     lo = opt.improvement()
     lines += [f"Improvement in {m} over the scenario's own plan (paired, fresh replicates): "
-              f"**{_fmt(lo[0])}** [95% interval {_fmt(lo[1])}, {_fmt(lo[2])}].", ""]
+              f"**{_fmt(lo[0])}** [95% interval {_fmt(lo[1])}, {_fmt(lo[2])}]: {opt.verdict()}.", ""]
     lines += ["## Final check (fresh replicates)", "",
               "| plan | customers | profit ($) | ROAS | spend ($) | "
               f"{m}: plan - own (paired) |", "| --- | --- | --- | --- | --- | --- |"]
