@@ -41,6 +41,8 @@ from simulation.errors import FunnelsimError, Problem
 GOOD_WITHIN = 0.10
 #: Not identified when the good values span this share of the range or more.
 MAX_SPAN = 0.5
+#: Pairs whose collinearity index reaches this are warned about (Brun et al. 2001: 10-15).
+COLLINEAR = 10.0
 #: Profile points: positions in each parameter's range (0 = low, 1 = high).
 PROFILE = (0.0, 0.25, 0.5, 0.75, 1.0)
 
@@ -66,6 +68,8 @@ class Calibration:
             good profile points), their span (share of the range), the profile (objective at
             0/25/50/75/100% of the range), flat, and whether identified.
         warnings: identifiability and other warnings (also printed by the CLI).
+        pairs: per pair of parameters, the collinearity index near the best (see
+            :func:`collinearity`; 10 or more: they compensate each other).
         overrides: the ``--set`` items that turn the scenario into the calibrated one.
     """
 
@@ -88,6 +92,7 @@ class Calibration:
     holdout_days: int = 0
     scenario_name: str = ""
     good_within: float = GOOD_WITHIN
+    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def forecast_nrmse(self) -> float:
@@ -262,14 +267,69 @@ def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[st
             table[c] = math.nan
     spread, notes = _spread(plist, table, best, best_obj, profile, obs, fit_periods, good_within)
     series = _series_table(columns, best_runs, obs, fit_periods)
+    gamma = collinearity(sensitivities(plist, best, best_runs, profile, obs, fit_periods))
+    pairs = pd.DataFrame([{"a": plist[i].key, "b": plist[j].key, "collinearity": gamma[i, j]}
+                          for i in range(len(plist)) for j in range(i + 1, len(plist))],
+                         columns=["a", "b", "collinearity"])
+    for _, pr in pairs.iterrows():
+        if COLLINEAR <= pr["collinearity"] < math.inf:
+            notes.append(f"{pr['a']} and {pr['b']} compensate each other near the best "
+                         f"(collinearity index {pr['collinearity']:.1f} >= {COLLINEAR:g}): the data "
+                         "pin down a combination of them, not each one")
     cal = Calibration(source, raw, data, plist, fit_periods, seed, reps, seeds, table, best,
                       best_obj, best_runs, series, spread, notes,
-                      overrides_for(plist, best, rates), holdout, spec.name, float(good_within))
+                      overrides_for(plist, best, rates), holdout, spec.name, float(good_within),
+                      pairs)
     if out is not None:
         from simulation.calibration.report import write
 
         write(cal, Path(out))
     return cal
+
+
+def sensitivities(plist, best, best_runs, profile, obs, fit_periods) -> np.ndarray:
+    """Local sensitivity of the simulated series to each parameter near the best, from the
+    profile (no extra runs): the secant between the profile points (or the best) on either side
+    of the best value, per unit of the parameter's search scale; each series divided by its
+    observed mean and by sqrt(periods), as in the NRMSE. Returns (rows, parameters)."""
+    scale = np.mean(np.abs(obs[:, :fit_periods]), axis=1)
+    scale = np.where(scale > 0, scale, 1.0)[:, None] * math.sqrt(fit_periods)
+    mean_best = best_runs.mean(axis=0)[:, :fit_periods] / scale
+    cols = []
+    for p in plist:
+        ub = p.unit(best[p.key])
+        below = [u for u in PROFILE if u < ub - 1e-9 and not isinstance(profile[(p.key, u)], str)]
+        above = [u for u in PROFILE if u > ub + 1e-9 and not isinstance(profile[(p.key, u)], str)]
+
+        def mean_at(u, ub=ub, key=p.key):
+            if u is None:
+                return ub, mean_best
+            return u, profile[(key, u)].mean(axis=0)[:, :fit_periods] / scale
+
+        (u0, m0), (u1, m1) = mean_at(max(below) if below else None), mean_at(
+            min(above) if above else None)
+        cols.append(((m1 - m0) / (u1 - u0)).ravel() if u1 > u0 else np.zeros(mean_best.size))
+    return np.column_stack(cols)
+
+
+def collinearity(sens: np.ndarray) -> np.ndarray:
+    """Collinearity index of each pair of parameters (Brun, Reichert & Kuensch 2001, Water
+    Resources Research 37(4)): ``1 / sqrt(smallest eigenvalue of S'S)`` with the pair's
+    sensitivity columns scaled to unit length. 1: independent effects; 10 or more: a change in
+    one is compensated, to within 10%, by a change in the other. ``inf`` when a parameter has no
+    effect (covered by the flat profile rule). Returns a (parameters, parameters) matrix."""
+    k = sens.shape[1]
+    out = np.ones((k, k))
+    norms = np.linalg.norm(sens, axis=0)
+    for i in range(k):
+        for j in range(i + 1, k):
+            if norms[i] == 0 or norms[j] == 0:
+                out[i, j] = out[j, i] = math.inf
+                continue
+            pair = sens[:, [i, j]] / norms[[i, j]]
+            low = float(np.linalg.eigvalsh(pair.T @ pair)[0])
+            out[i, j] = out[j, i] = 1 / math.sqrt(low) if low > 1e-12 else math.inf
+    return out
 
 
 class _Null:

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from simulation.calibration.fit import MAX_SPAN, PROFILE, Calibration
+from simulation.calibration.fit import COLLINEAR, MAX_SPAN, PROFILE, Calibration
 from simulation.errors import FunnelsimError
 from simulation.experiments.storage import atomic_write
 
@@ -86,6 +86,13 @@ def report_md(cal: Calibration) -> str:
              _table(cal.spread, ["parameter", "low", "high", "scale", "start", "best", "good_min",
                                  "good_max", "good_span", "good_sets", "profile",
                                  "identified"]), ""]
+    if len(cal.pairs):
+        lines += ["Collinearity index of each pair near the best (Brun, Reichert & Kuensch 2001), "
+                  "from the profile's sensitivities: 1 = independent effects on the series; "
+                  f"{COLLINEAR:g} or more = one compensates the other (warned); values of a few "
+                  "mean a partial trade-off; - = a parameter with no effect near the best. Replicate "
+                  "noise in the sensitivities makes it an underestimate.", "",
+                  _table(cal.pairs, ["a", "b", "collinearity"]), ""]
     if cal.warnings:
         lines += ["## Identifiability warnings", "",
                   f"Rule: a parameter is not identified when its good values (trials and profile "
@@ -169,8 +176,10 @@ def summary(cal: Calibration) -> dict:
         "best": cal.best, "best_objective": cal.best_objective,
         "forecast_nrmse": cal.forecast_nrmse, "overrides": cal.overrides,
         "series": cal.series.to_dict(orient="records"),
-        "parameters": cal.spread.to_dict(orient="records"), "warnings": cal.warnings,
-        "rule": {"good_within": cal.good_within, "max_span": MAX_SPAN, "profile": list(PROFILE)},
+        "parameters": cal.spread.to_dict(orient="records"),
+        "pairs": cal.pairs.to_dict(orient="records"), "warnings": cal.warnings,
+        "rule": {"good_within": cal.good_within, "max_span": MAX_SPAN, "profile": list(PROFILE),
+                 "collinear": COLLINEAR},
     })
 
 
