@@ -183,8 +183,9 @@ def celf(seeding: Seeding, runner: PairedRunner, objective: str, pool: list[int]
         cands = [seeding.candidate(f"celf {s}", s) for s in sets]
         return runner.evaluate(cands)
 
-    def mean(m) -> float:
-        return float(np.nanmean(m[objective]))
+    def mean(m) -> float:  # -inf when undefined (e.g. ROAS of runs that spent nothing)
+        x = m[objective]
+        return float(np.nanmean(x)) if np.isfinite(x).any() else -np.inf
 
     evals = 0
     chosen: list[int] = []
@@ -193,7 +194,7 @@ def celf(seeding: Seeding, runner: PairedRunner, objective: str, pool: list[int]
     curve = [(0, f_s, float(np.nanmean(base_m["customers"])))]
     singles = f([[v] for v in pool])
     evals += len(pool) + 1
-    heap = [(-(mean(m) - f_s), v, 0, mean(m), float(np.nanmean(m["customers"])))
+    heap = [(-_gain(mean(m), f_s), v, 0, mean(m), float(np.nanmean(m["customers"])))
             for v, m in zip(pool, singles, strict=True)]
     heapq.heapify(heap)
     while len(chosen) < count and heap:
@@ -214,9 +215,16 @@ def celf(seeding: Seeding, runner: PairedRunner, objective: str, pool: list[int]
         results = f([[*chosen, s[1]] for s in stale])
         evals += len(stale)
         for s, m in zip(stale, results, strict=True):
-            heapq.heappush(heap, (-(mean(m) - f_s), s[1], len(chosen), mean(m),
+            heapq.heappush(heap, (-_gain(mean(m), f_s), s[1], len(chosen), mean(m),
                                   float(np.nanmean(m["customers"]))))
     return {"ids": chosen, "curve": curve, "evals": evals}
+
+
+def _gain(value: float, current: float) -> float:
+    """Marginal gain; -inf for an undefined value, the value itself over an undefined base."""
+    if not np.isfinite(value):
+        return -np.inf
+    return value - current if np.isfinite(current) else value
 
 
 def optimize_seeding(base: Base, study: Study, runner: PairedRunner, count: int, pool: int,
