@@ -117,8 +117,10 @@ def _print(cal, folder: Path, files) -> None:
         series.add_row(row["series"], *(f"{row[c]:.3f}" for c in cols[1:]))
     out_console.print(series)
     if "nrmse_holdout" in cal.series:
+        start = (f" (the scenario's own values: {cal.start_forecast_nrmse:.4f})"
+                 if cal.start_forecast_nrmse == cal.start_forecast_nrmse else "")
         out_console.print(f"forecast error on the held-out days: mean NRMSE "
-                          f"{cal.forecast_nrmse:.4f}", highlight=False)
+                          f"{cal.forecast_nrmse:.4f}{start}", highlight=False)
     out_console.print(f"wrote {', '.join(str(folder / f) for f in files)}", highlight=False,
                       soft_wrap=True)
 

@@ -68,6 +68,8 @@ class Calibration:
             good profile points), their span (share of the range), the profile (objective at
             0/25/50/75/100% of the range), flat, and whether identified.
         warnings: identifiability and other warnings (also printed by the CLI).
+        start_forecast_nrmse: the forecast error (mean NRMSE on the held-out periods) of the
+            scenario's own values, when they were tried (NaN otherwise): what calibrating gained.
         pairs: per pair of parameters, the collinearity index near the best (see
             :func:`collinearity`; 10 or more: they compensate each other).
         overrides: the ``--set`` items that turn the scenario into the calibrated one.
@@ -93,6 +95,7 @@ class Calibration:
     scenario_name: str = ""
     good_within: float = GOOD_WITHIN
     pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    start_forecast_nrmse: float = math.nan
 
     @property
     def forecast_nrmse(self) -> float:
@@ -227,7 +230,7 @@ def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[st
         study.enqueue_trial({p.key: (int(p.start) if p.integer else p.start) for p in plist})
 
     rows = []
-    best_runs = None
+    best_runs = start_runs = None
     best_obj = math.inf
     ctx = evaluator if evaluator is not None else _Null()
     with ctx, warnings.catch_warnings():
@@ -253,6 +256,8 @@ def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[st
                          **{f"nrmse.{c}": float(x) for c, x in zip(columns, per, strict=True)}})
             if value < best_obj:
                 best_obj, best_runs = value, res
+            if row["origin"] == "start":
+                start_runs = res
         ok = [r for r in rows if r["state"] == "ok"]
         if not ok:
             raise FunnelsimError(source, [Problem("", "every trial failed", value=rows[0]["error"])])
@@ -279,7 +284,7 @@ def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[st
     cal = Calibration(source, raw, data, plist, fit_periods, seed, reps, seeds, table, best,
                       best_obj, best_runs, series, spread, notes,
                       overrides_for(plist, best, rates), holdout, spec.name, float(good_within),
-                      pairs)
+                      pairs, _forecast(start_runs, obs, fit_periods))
     if out is not None:
         from simulation.calibration.report import write
 
@@ -373,6 +378,13 @@ def _spread(plist, table, best, best_obj, profile, obs, fit_periods, good_within
                                            for v in prof),
                      "flat": flat, "identified": identified})
     return pd.DataFrame(rows), notes
+
+
+def _forecast(runs, obs, fit_periods) -> float:
+    """Mean NRMSE of the replicates' mean on the held-out periods (NaN without either)."""
+    if runs is None or fit_periods >= obs.shape[1]:
+        return math.nan
+    return float(obj.nrmse(runs.mean(axis=0)[:, fit_periods:], obs[:, fit_periods:]).mean())
 
 
 def _series_table(columns, runs, obs, fit_periods):

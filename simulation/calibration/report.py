@@ -109,9 +109,11 @@ def report_md(cal: Calibration) -> str:
               f"{unit}s with a nonzero observation (a share: 0.12 = 12%). Simulated: the mean over "
               "the best trial's replicates.", "", _table(cal.series, cols), ""]
     if "nrmse_holdout" in cal.series:
+        start = (f"; the scenario's own values: {cal.start_forecast_nrmse:.4f}"
+                 if math.isfinite(cal.start_forecast_nrmse) else "")
         lines += [f"**Forecast error on the held-out {unit}s: mean NRMSE "
                   f"{cal.forecast_nrmse:.4f}** (fit window: "
-                  f"{float(cal.series['nrmse_fit'].mean()):.4f}).", ""]
+                  f"{float(cal.series['nrmse_fit'].mean()):.4f}{start}).", ""]
     lines += ["![observed against simulated](fit.png)", "",
               "Files: `calibrated.yaml` (the scenario with the fitted values), `trials.parquet` "
               "(every trial), `calibration.json` (these numbers).", ""]
@@ -174,7 +176,8 @@ def summary(cal: Calibration) -> dict:
         "holdout_days": cal.holdout_days, "seed": cal.seed, "reps": cal.reps,
         "replicate_seeds": cal.seeds, "trials": len(cal.trials),
         "best": cal.best, "best_objective": cal.best_objective,
-        "forecast_nrmse": cal.forecast_nrmse, "overrides": cal.overrides,
+        "forecast_nrmse": cal.forecast_nrmse, "start_forecast_nrmse": cal.start_forecast_nrmse,
+        "overrides": cal.overrides,
         "series": cal.series.to_dict(orient="records"),
         "parameters": cal.spread.to_dict(orient="records"),
         "pairs": cal.pairs.to_dict(orient="records"), "warnings": cal.warnings,
