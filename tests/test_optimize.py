@@ -66,6 +66,13 @@ def test_budget_goes_to_the_cheap_platform_and_beats_the_even_split(split, tmp_p
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_optuna_method_also_finds_the_cheap_platform():
+    opt = optimize(TWO_FEEDS, budget=20, objective="customers", over="platforms", reps=2,
+                   trials=8, method="optuna", seed=3)
+    assert opt.best_params["spend:paid.1:cheap"] >= 0.75 * 20, opt.candidates
+    assert set(opt.candidates["stage"]) == {"reference", "optuna"}
+
+
 def test_min_roas_makes_plans_infeasible():
     opt = optimize(TWO_FEEDS, budget=20, objective="customers", over="platforms", reps=2,
                    trials=4, min_roas=1e6)
@@ -157,6 +164,7 @@ def test_mix_keeps_posts_per_platform(tmp_path):
     (["--budget", "20", "--reps", "1"], "at least 2"),
     (["--budget", "20", "--min-roas", "-1"], "ratio >= 0"),
     (["--over", "influencers"], "seeds no influencers"),
+    (["--budget", "20", "--method", "annealing"], "unknown search method"),
 ])
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, args, message):
     from typer.testing import CliRunner

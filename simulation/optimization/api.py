@@ -21,6 +21,7 @@ from simulation.optimization.study import Study, confirm
 from simulation.scenario import Scenario, load_scenario
 
 OVER = ("platforms", "mix", "influencers")
+METHODS = ("grid", "optuna")
 
 
 @dataclass
@@ -98,7 +99,7 @@ class Optimization:
 
 
 def check_inputs(objective: str, over: str, reps: int, trials: int, min_roas: float | None,
-                 workers: int | None, pool: int | None) -> None:
+                 workers: int | None, pool: int | None, method: str = "grid") -> None:
     """Raise :class:`FunnelsimError` (exit 2 on the command line) for a bad option."""
     if objective not in OBJECTIVES:
         raise FunnelsimError("--objective", [Problem("", "unknown objective", value=objective,
@@ -106,6 +107,9 @@ def check_inputs(objective: str, over: str, reps: int, trials: int, min_roas: fl
     if over not in OVER:
         raise FunnelsimError("--over", [Problem("", "unknown search space", value=over,
                                                 suggestion=nearest(over, OVER))])
+    if method not in METHODS:
+        raise FunnelsimError("--method", [Problem("", "unknown search method", value=method,
+                                                  suggestion=nearest(method, METHODS))])
     if reps < 2:
         raise FunnelsimError("--reps", [Problem("", "at least 2 replicates are needed for an "
                                                     "interval", value=reps)])
@@ -124,7 +128,7 @@ def optimize(scenario: str | Path | dict | Scenario, *, objective: str = "custom
              over: str = "platforms", budget: float | None = None,
              min_roas: float | None = None, reps: int = 5, trials: int = 40,
              seed: int | None = None, workers: int = 0, overrides: list[str] | None = None,
-             pool: int | None = None, progress=None) -> Optimization:
+             pool: int | None = None, method: str = "grid", progress=None) -> Optimization:
     """Search the best plan for a scenario on paired replicates.
 
     Args:
@@ -144,12 +148,14 @@ def optimize(scenario: str | Path | dict | Scenario, *, objective: str = "custom
         workers: 0 runs here; N > 0 on a local Dask cluster of N single-threaded processes.
         overrides: ``dotted.key=value`` items applied to the scenario first (``--set``).
         pool: influencers: CELF's candidate consumers (default max(20, 3 x count)).
+        method: platforms and mix: ``grid`` (coarse grid + local refine, deterministic) or
+            ``optuna`` (TPE sampler seeded by ``seed``); see :mod:`.search`.
         progress: called as ``progress(runs_done)``.
 
     Raises:
         FunnelsimError: bad input (nothing has run).
     """
-    check_inputs(objective, over, reps, trials, min_roas, workers, pool)
+    check_inputs(objective, over, reps, trials, min_roas, workers, pool, method)
     base = Base(scenario, overrides)
     check_budget(budget, base.lines, required=over == "platforms")
     if over == "mix":
@@ -177,7 +183,7 @@ def optimize(scenario: str | Path | dict | Scenario, *, objective: str = "custom
         notes: list[str] = []
         seed_ids: dict = {}
         if over == "platforms":
-            res = budget_mod.optimize_split(base, budget, study, trials)
+            res = budget_mod.optimize_split(base, budget, study, trials, method, seed)
             best_spends = [budget * x for x in res["weights"]]
             curves = response_curves(base, runner, budget, best_spends)
             plan = base.with_changes(base.split_changes(best_spends))
@@ -186,7 +192,7 @@ def optimize(scenario: str | Path | dict | Scenario, *, objective: str = "custom
                 f"{line.label} {s:,.2f}" for line, s in zip(base.lines, best_spends,
                                                             strict=True)))
         elif over == "mix":
-            res = mix_mod.optimize_mix(base, study, trials)
+            res = mix_mod.optimize_mix(base, study, trials, method, seed)
             curves = mix_curve(base, runner, mix_mod.curve_points(base),
                                lambda w: mix_mod.mix_candidate(base, w, f"curve {w}"))
             plan = base.with_changes(base.mix_changes(res["weights"]))

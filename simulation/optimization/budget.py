@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from simulation.optimization.plans import Base
 from simulation.optimization.runs import Candidate
-from simulation.optimization.search import simplex_search
+from simulation.optimization.search import optuna_search, simplex_search
 from simulation.optimization.study import Study
 
 
@@ -34,7 +34,8 @@ def own_candidate(base: Base) -> Candidate:
                              for line, s in zip(base.lines, base.own_spends(), strict=True)})
 
 
-def optimize_split(base: Base, budget: float, study: Study, trials: int) -> dict:
+def optimize_split(base: Base, budget: float, study: Study, trials: int,
+                   method: str = "grid", seed: int = 0) -> dict:
     """Search the split; returns {"best": Candidate, "own": Candidate, "even": Candidate,
     "weights": best shares}."""
     k = len(base.lines)
@@ -47,7 +48,10 @@ def optimize_split(base: Base, budget: float, study: Study, trials: int) -> dict
     def evaluate(points, stage):
         return study.evaluate([split_candidate(base, budget, w) for w in points], stage)
 
-    best_w = simplex_search(k, evaluate, trials, starts=[own_w, even])
+    if method == "optuna":
+        best_w = optuna_search(k, evaluate, trials, starts=[own_w, even], seed=seed)
+    else:
+        best_w = simplex_search(k, evaluate, trials, starts=[own_w, even])
     best = split_candidate(base, budget, best_w)
     best = study.candidates.get(best.label, best)
     even_c = split_candidate(base, budget, even)

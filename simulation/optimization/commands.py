@@ -46,6 +46,8 @@ def optimize(
                                              "re-evaluations after its first pass).")] = 40,
     seed: Annotated[int | None, typer.Option(help="Base seed of the replicates "
                                                   "(default: the scenario's).")] = None,
+    method: Annotated[str, typer.Option(help="platforms, mix: grid (coarse grid + local "
+                                             "refine) | optuna (seeded TPE).")] = "grid",
     pool: Annotated[int | None, typer.Option(help="influencers: CELF's candidate consumers "
                                                   "(default: max(20, 3 x count)).")] = None,
     set_: Annotated[list[str] | None, typer.Option(
@@ -70,7 +72,7 @@ def optimize(
             opt = run_optimize(scenario, objective=objective, over=over, budget=budget,
                                min_roas=min_roas, reps=reps, trials=trials, seed=seed,
                                workers=workers, overrides=list(set_ or []), pool=pool,
-                               progress=bar)
+                               method=method, progress=bar)
         folder = out if out is not None else Path("results") / f"optimize-{opt.scenario}-{over}"
         written = opt.write(folder)
     except FunnelsimError as exc:

@@ -15,7 +15,7 @@ import math
 from simulation.errors import FunnelsimError, Problem
 from simulation.optimization.plans import PURPOSES, Base
 from simulation.optimization.runs import Candidate
-from simulation.optimization.search import simplex_search
+from simulation.optimization.search import optuna_search, simplex_search
 from simulation.optimization.study import Study
 
 CURVE_SHARES = (0.0, 0.125, 0.25, 0.375, 0.5, 0.75, 1.0)
@@ -39,7 +39,8 @@ def mix_candidate(base: Base, w, label: str | None = None) -> Candidate:
                      params={f"share:{p}": round(x, 4) for p, x in zip(PURPOSES, w, strict=True)})
 
 
-def optimize_mix(base: Base, study: Study, trials: int) -> dict:
+def optimize_mix(base: Base, study: Study, trials: int, method: str = "grid",
+                 seed: int = 0) -> dict:
     """Search the mix; returns {"best", "own", "even", "weights"}."""
     own_w = base.own_mix()
     own = Candidate("own plan", base.run_data(base.raw),
@@ -51,7 +52,10 @@ def optimize_mix(base: Base, study: Study, trials: int) -> dict:
     def evaluate(points, stage):
         return study.evaluate([mix_candidate(base, w) for w in points], stage)
 
-    best_w = simplex_search(3, evaluate, trials, starts=[own_w, even])
+    if method == "optuna":
+        best_w = optuna_search(3, evaluate, trials, starts=[own_w, even], seed=seed)
+    else:
+        best_w = simplex_search(3, evaluate, trials, starts=[own_w, even])
     best = mix_candidate(base, best_w)
     even_c = mix_candidate(base, even)
     return {"best": study.candidates.get(best.label, best), "own": own,
