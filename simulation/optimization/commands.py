@@ -96,6 +96,9 @@ def optimize(
                       f"{diff[1]:,.4g}, {diff[2]:,.4g}] (paired, {opt.reps} fresh replicates); "
                       f"{opt.runs} runs", highlight=False)
     out_console.print(opt.verdict(), highlight=False)
+    if opt.errors:
+        out_console.print(f"{len(opt.errors)} run(s) failed (counted infeasible); first: "
+                          f"{opt.errors[0]}", markup=False, highlight=False)
     out_console.print(f"wrote {folder}/: " + ", ".join(p.name for p in written), highlight=False)
 
 
