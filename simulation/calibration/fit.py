@@ -206,6 +206,10 @@ def calibrate(scenario: str | Path | dict, observed: str | Path, params: list[st
                 out_[tag] = np.stack([res[(tag, r)] for r in range(reps)])
             except FunnelsimError as exc:  # a value the scenario refuses in combination
                 out_[tag] = str(exc)
+            except Exception as exc:  # noqa: BLE001 - a failing run is recorded, as in sweeps
+                from simulation.experiments.evaluators import _describe
+
+                out_[tag] = _describe(exc)
             done += 1
             if progress is not None:
                 progress(done, total)

@@ -58,7 +58,9 @@ def simulate(task: SeriesTask) -> tuple[tuple, np.ndarray]:
     for name in task.columns:
         prefix, _, metric = name.rpartition(".")
         if prefix:
-            rows.append(plat[:, col[metric], names.index(prefix)])
+            # A parameter can drop a platform from the run (e.g. no influencers): then it is 0.
+            rows.append(plat[:, col[metric], names.index(prefix)] if prefix in names
+                        else np.zeros(plat.shape[0]))
         elif metric == "reach":
             cum = daily["reach"].to_numpy(dtype=np.float64)
             rows.append(np.diff(cum, prepend=0.0))
