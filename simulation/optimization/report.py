@@ -64,6 +64,14 @@ def curves_figure(opt):
         fig, ax = plt.subplots(figsize=(6, 4))
         col = [x for x in c.columns if x != "seeds"][0]
         ax.plot(c["seeds"], c[col], marker="o", label="CELF greedy")
+        metric = col.removesuffix("_mean")
+        if "method" in opt.candidates.columns and metric in opt.candidates.columns:
+            k = int(c["seeds"].max())
+            for j, (_, r) in enumerate(opt.candidates.dropna(subset=["method"]).iterrows()):
+                if r["method"] != "celf":
+                    ax.scatter([k], [r[metric]], marker="_^sDv"[j % 5], s=60, zorder=3,
+                               label=f"{r['method']} ({k} seeds)")
+        ax.legend(fontsize=8)
         ax.set_xlabel("influencers seeded")
         ax.set_ylabel(col.replace("_mean", "") + " (mean over search replicates)")
         ax.grid(alpha=0.3)
