@@ -11,7 +11,7 @@
    (measured 0.16-0.27). Sparse series (a customer or two a day) are noise-dominated either way.
 3. Bad inputs exit with code 2 and one message naming the file, line, column and value; nothing
    is written. The same inputs and seed give byte-identical files.
-4. Fuzz (hypothesis, derandomized): 300 random observed files through the loader, 50 through the
+4. Fuzz (hypothesis, derandomized): 300 random observed files through the loader, 40 through the
    whole command: no traceback, exit code 0 or 2 only.
 
 Runs in process (typer's CliRunner) to keep the file under 90 s on two busy cores.
@@ -305,7 +305,7 @@ def test_fuzz_observed_loader(tmp_path_factory, text):
         assert len(values) == data.periods and np.isfinite(values).all() and (values >= 0).all()
 
 
-@settings(FUZZ, max_examples=50)
+@settings(FUZZ, max_examples=40)
 @given(text=observed_files())
 def test_fuzz_observed_cli(tiny, tmp_path_factory, text):
     folder = tmp_path_factory.mktemp("fuzzcli", numbered=True)
