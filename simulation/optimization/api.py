@@ -226,11 +226,19 @@ def optimize(scenario: str | Path | dict | Scenario, *, objective: str = "custom
     plan["name"] = f"{sc.name}_optimized"[:80]
     return Optimization(
         scenario=sc.name, over=over, objective=objective, min_roas=min_roas, budget=budget,
-        reps=reps, seed=seed, days=sc.days, audience=int(sc.audience.size or 0),
+        reps=reps, seed=seed, days=sc.days, audience=_audience(sc, confirm_runs),
         candidates=study.table(), best=best.label, best_params=dict(best.params),
         confirm=confirmed, confirm_runs=confirm_runs, curves=curves, plan=plan, notes=notes,
         seed_ids=seed_ids,
         runs=runner.runs, errors=runner.errors, confirmed_best=confirmed_best)
+
+
+def _audience(sc: Scenario, runs: pd.DataFrame) -> int:
+    """Consumers in the runs (the graph file's size when the scenario names no size)."""
+    if sc.audience.size:
+        return int(sc.audience.size)
+    sizes = runs["audience"].dropna() if "audience" in runs else []
+    return int(sizes.iloc[0]) if len(sizes) else 0
 
 
 def _seeding_plan(base: Base, method: str | None, ids: dict) -> tuple[dict, list[str]]:

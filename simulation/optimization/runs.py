@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Summary numbers every run returns (counts; $ for revenue, spend, profit; a ratio for roas).
-RUN_METRICS = ("customers", "revenue", "spend", "profit", "roas", "reach", "purchases")
+#: Summary numbers every run returns (counts; $ for revenue, spend, profit; a ratio for roas;
+#: audience: consumers in the run).
+RUN_METRICS = ("customers", "revenue", "spend", "profit", "roas", "reach", "purchases",
+               "audience")
 
 
 def scenario_digest(data: dict) -> str:
