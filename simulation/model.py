@@ -149,6 +149,7 @@ class FunnelModel(mesa.Model):
             b[k] = v
         self.beh = b
         c = beh.credibility
+        self.public = K.public_mask(self.plat)  # platforms where reviews are posted
         self.cred = np.array([c.organic, c.paid, c.retargeting, c.influencer, c.peer, c.referral,
                               c.owned])
         assert len(self.cred) == len(Source)
@@ -272,7 +273,7 @@ class FunnelModel(mesa.Model):
             actions.influencer_posts > 0, self.infl_platform, self.infl_creative,
             self.n_influencers, self.plat, self.cre, self.beh, self.cred, lib.offsets,
             lib.cumulative, lib.creative, self.ad_i, self.ad_f, self.owned_i, self.owned_f,
-            self.peer_creative, ev, ev_line, ev_post, stage_counts, trust_sum, new_reach,
+            self.peer_creative, self.public, ev, ev_line, ev_post, stage_counts, trust_sum, new_reach,
             self.journal.traced, log, log_n)
         self.journal.collect(day, log, log_n)
         # Today's shares become tomorrow's feed.
