@@ -113,6 +113,18 @@ def poisson_from_uniform(lam: float, u: float) -> int:
     return k
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def poisson_with_p0(lam: float, p0: float, u: float) -> int:
+    """:func:`poisson_from_uniform` given ``p0 = exp(-lam)`` computed once for many draws.
+
+    Most daily draws are 0 (u <= P(0)); the precomputed P(0) answers them without an exp. The
+    result is the same number: the inverse CDF returns 0 exactly when u <= exp(-lam).
+    """
+    if lam <= 0.0 or (lam <= 40.0 and u <= p0):
+        return 0
+    return poisson_from_uniform(lam, u)
+
+
 @njit(cache=True, error_model="numpy")
 def binomial_from_uniform(trials: int, prob: float, u: float) -> int:
     """Inverse-CDF binomial draw from one uniform (successes in ``trials`` tries)."""
@@ -373,8 +385,32 @@ def _expose_traced(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, 
     return r
 
 
+@njit(cache=True, error_model="numpy")
+def friends_content(g_indptr, g_indices, shared_prev, influencer, influencer_on, infl_platform,
+                    shared_any, friend_any):
+    """Yesterday's shares per consumer (``shared_any``: platform bits of anything shared) and, per
+    consumer, the platforms on which some friend has something to show today (``friend_any``:
+    yesterday's shares, and influencers' posts on posting days).
+
+    Pushed from the few who shared to their friends, so the exposure pass visits the friend
+    lists of only those consumers who have something to see (the graph is undirected). Bitwise
+    OR is order-free: the masks do not depend on processing order.
+    """
+    n = shared_any.shape[0]
+    infl_bit = np.uint32(1) << np.uint32(infl_platform)
+    for j in range(n):
+        bits = shared_prev[j, 0] | shared_prev[j, 1] | shared_prev[j, 2]
+        shared_any[j] = bits
+        if influencer_on and influencer[j] != 0:
+            bits |= infl_bit
+        if bits != 0 and g_indptr.shape[0] > 1:
+            for e in range(g_indptr[j], g_indptr[j + 1]):
+                friend_any[g_indices[e]] |= bits
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
-def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, shared_any, complete,
+def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, shared_any,
+                            friend_any, complete,
                             mean_degree, sharers, influencer_on, infl_platform, infl_creative,
                             n_influencers, plat, cre, beh, cred, lib_off, lib_cum, lib_creative,
                             ad_i, ad_f, owned_i, owned_f, peer_creative, public, ev, ev_line, ev_post,
@@ -389,14 +425,15 @@ def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, sh
     size = (n + n_chunks - 1) // n_chunks
     for ch in prange(n_chunks):
         _day_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, st, tr, g_indptr,
-                   g_indices, shared_any, complete, mean_degree, sharers, influencer_on, infl_platform,
-                   infl_creative, n_influencers, plat, cre, beh, cred, lib_off, lib_cum,
+                   g_indices, shared_any, friend_any, complete, mean_degree, sharers, influencer_on,
+                   infl_platform, infl_creative, n_influencers, plat, cre, beh, cred, lib_off, lib_cum,
                    lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, public, ev, ev_line,
                    ev_post, stage_counts, trust_sum, new_reach, traced, log, log_n)
 
 
 @njit(cache=True, error_model="numpy")
-def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, complete, mean_degree, sharers,
+def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, friend_any, complete,
+               mean_degree, sharers,
                influencer_on, infl_platform, infl_creative, n_influencers, plat, cre, beh, cred,
                lib_off, lib_cum, lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, public, ev,
                ev_line, ev_post, stage_counts, trust_sum, new_reach, traced, log, log_n):
@@ -404,6 +441,15 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
     n = st.stage.shape[0]
     b = np.zeros(1, dtype=np.uint8)  # bought today (at most one purchase a day)
     jrow = np.zeros(N_JCOLS, dtype=np.int64)  # a journal row of a traced consumer
+    # P(no exposure) of each platform's organic draw and of each ad line's, once per chunk.
+    org_p0 = np.ones(plat.shape[0])
+    for p in range(plat.shape[0]):
+        if lib_off[p + 1] > lib_off[p]:
+            org_p0[p] = np.exp(-lib_cum[lib_off[p + 1] - 1])
+    ad_p0 = np.ones((ad_i.shape[0], 2))  # by weight: 1, or the conversion objective's lift
+    for l in range(ad_i.shape[0]):
+        ad_p0[l, 0] = np.exp(-(ad_f[l, AF_LAMBDA] * 1.0))
+        ad_p0[l, 1] = np.exp(-(ad_f[l, AF_LAMBDA] * (1.0 + 3.0 * ad_f[l, AF_PRECISION] * 1.0)))
     for i in range(lo, hi):
         ck = subkey(dkey, i)
         act = st.active[i]
@@ -429,33 +475,35 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
         # 2. Friends' shares, reviews and referrals from yesterday; influencer posts today.
         if act != 0:
             if not complete:
-                for e in range(g_indptr[i], g_indptr[i + 1]):
-                    j = g_indices[e]
-                    # Most friends shared nothing yesterday: one read of a compact mask skips them.
-                    if (shared_any[j] & act) == 0 and not (influencer_on and st.influencer[j]):
-                        continue
-                    local = e - g_indptr[i]
-                    for kind in range(3):
-                        m = st.shared_prev[j, kind] & act
-                        while m != 0:
-                            p = _lowest_bit(m)
-                            m &= m - np.uint32(1)
-                            idx = local * 4 + kind
-                            if uniform(ck, make_tag(EXPOSURE, p, S_PEER, idx)) < beh[
-                                    B_PEER_VIEW]:
-                                src = S_REFERRAL if kind == K_REFERRAL else S_PEER
-                                r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch, day,
-                                            st, tr, plat, cre, beh, cred, owned_i, owned_f,
-                                            ev, b, traced, log, log_n, jrow)
+                # Only friends who shared something on a platform opened today can show it.
+                if (friend_any[i] & act) != 0:
+                    for e in range(g_indptr[i], g_indptr[i + 1]):
+                        j = g_indices[e]
+                        # Most friends shared nothing yesterday: one read of a compact mask skips them.
+                        if (shared_any[j] & act) == 0 and not (influencer_on and st.influencer[j]):
+                            continue
+                        local = e - g_indptr[i]
+                        for kind in range(3):
+                            m = st.shared_prev[j, kind] & act
+                            while m != 0:
+                                p = _lowest_bit(m)
+                                m &= m - np.uint32(1)
+                                idx = local * 4 + kind
+                                if uniform(ck, make_tag(EXPOSURE, p, S_PEER, idx)) < beh[
+                                        B_PEER_VIEW]:
+                                    src = S_REFERRAL if kind == K_REFERRAL else S_PEER
+                                    r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch, day,
+                                                st, tr, plat, cre, beh, cred, owned_i, owned_f,
+                                                ev, b, traced, log, log_n, jrow)
+                                    first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                        if influencer_on and st.influencer[j] != 0 and (
+                                act >> np.uint32(infl_platform)) & np.uint32(1):
+                            if uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER,
+                                                    local)) < beh[B_INFL_REACH]:
+                                r = _expose_traced(i, infl_creative, S_INFLUENCER, local, ck, ch, day,
+                                            st, tr, plat, cre, beh, cred, owned_i, owned_f, ev,
+                                            b, traced, log, log_n, jrow)
                                 first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
-                    if influencer_on and st.influencer[j] != 0 and (
-                            act >> np.uint32(infl_platform)) & np.uint32(1):
-                        if uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER,
-                                                local)) < beh[B_INFL_REACH]:
-                            r = _expose_traced(i, infl_creative, S_INFLUENCER, local, ck, ch, day,
-                                        st, tr, plat, cre, beh, cred, owned_i, owned_f, ev,
-                                        b, traced, log, log_n, jrow)
-                            first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
             else:
                 # Well mixed: each consumer meets mean_degree random others a day (the
                 # fractional part as one more contact with that probability); each contact
@@ -501,7 +549,7 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
                 continue
             total = lib_cum[hi - 1]
             u = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 0))
-            k = min(poisson_from_uniform(total, u), np.int64(beh[B_MAX_FEED]))
+            k = min(poisson_with_p0(total, org_p0[p], u), np.int64(beh[B_MAX_FEED]))
             for q in range(k):
                 target = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 1 + q)) * total
                 pos = lo + np.searchsorted(lib_cum[lo:hi], target, side="right")
@@ -524,7 +572,8 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
             p = ad_i[l, A_PLATFORM]
             src = ad_i[l, A_SOURCE]
             u = uniform(ck, make_tag(DELIVERY, p, src, l))
-            k = min(poisson_from_uniform(ad_f[l, AF_LAMBDA] * w, u), ad_i[l, A_CAP])
+            p0 = ad_p0[l, 0] if w == 1.0 else ad_p0[l, 1]
+            k = min(poisson_with_p0(ad_f[l, AF_LAMBDA] * w, p0, u), ad_i[l, A_CAP])
             for q in range(k):
                 if st.hidden[i] != 0:
                     break  # the platform stops serving (and billing) ads the consumer hid
