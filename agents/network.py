@@ -112,22 +112,48 @@ class SocialGraph:
 
 
 def from_edges(n: int, u: np.ndarray, v: np.ndarray, **extra) -> SocialGraph:
-    """Build a CSR graph from edge arrays; drops self-loops and duplicate edges."""
-    u = np.asarray(u, dtype=np.int64)
-    v = np.asarray(v, dtype=np.int64)
-    keep = u != v
-    a = np.minimum(u[keep], v[keep])
-    b = np.maximum(u[keep], v[keep])
-    key = np.unique(a * n + b)
-    a, b = key // n, key % n
-    src = np.concatenate([a, b])
-    dst = np.concatenate([b, a])
-    order = np.argsort(src * n + dst, kind="stable")
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    indices = dst[order].astype(np.int32)
+    """Build a CSR graph from edge arrays; drops self-loops and duplicate edges.
+
+    Each node's neighbours come out sorted ascending. Built by a counting sort in one compiled
+    pass (O(nodes + edges)): a million nodes with five million edges take under a second.
+    """
+    u = np.ascontiguousarray(u, dtype=np.int64)
+    v = np.ascontiguousarray(v, dtype=np.int64)
+    indptr, indices = _csr(n, u, v)
     mean = float(indices.shape[0]) / max(n, 1)
     return SocialGraph(n=n, indptr=indptr, indices=indices, mean_degree=mean, **extra)
+
+
+@njit(cache=True)
+def _csr(n, u, v):
+    """Undirected CSR of the edges (u[k], v[k]): both directions, no self-loops, no duplicates,
+    neighbours sorted."""
+    count = np.zeros(n + 1, dtype=np.int64)
+    for k in range(u.shape[0]):
+        if u[k] != v[k]:
+            count[u[k] + 1] += 1
+            count[v[k] + 1] += 1
+    for i in range(n):
+        count[i + 1] += count[i]
+    fill = count[:-1].copy()
+    raw = np.empty(count[n], dtype=np.int32)
+    for k in range(u.shape[0]):
+        a, b = u[k], v[k]
+        if a != b:
+            raw[fill[a]] = b
+            fill[a] += 1
+            raw[fill[b]] = a
+            fill[b] += 1
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    out = 0
+    for i in range(n):
+        row = np.sort(raw[count[i]:count[i + 1]])
+        for k in range(row.shape[0]):
+            if k == 0 or row[k] != row[k - 1]:
+                raw[out] = row[k]
+                out += 1
+        indptr[i + 1] = out
+    return indptr, raw[:out].copy()
 
 
 def from_networkx(g: nx.Graph) -> SocialGraph:
@@ -197,14 +223,28 @@ def _gnm_pairs(rng: np.random.Generator, n: int, m: int) -> tuple[np.ndarray, np
         b = rng.integers(0, n, size=a.shape[0])
         ok = a != b
         lo, hi = np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])
-        new = np.unique(lo * n + hi)
-        merged = np.union1d(keys, new)
+        new = _sorted_unique(lo * n + hi)
+        merged = _sorted_unique(np.concatenate([keys, new]))
         if merged.shape[0] > m:  # keep a uniform subset of the newly found pairs
-            fresh = np.setdiff1d(new, keys)
+            fresh = new[~_contains(keys, new)]
             fresh = rng.permutation(fresh)[: m - keys.shape[0]]
-            merged = np.union1d(keys, fresh)
+            merged = _sorted_unique(np.concatenate([keys, fresh]))
         keys = merged
     return keys // n, keys % n
+
+
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """np.unique by sorting (numpy >= 2.3's hash-based unique takes a minute on 5M keys)."""
+    x = np.sort(x)
+    return x[np.concatenate([[True], x[1:] != x[:-1]])] if x.shape[0] else x
+
+
+def _contains(sorted_keys: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Which entries of x are in the sorted array ``sorted_keys``."""
+    if sorted_keys.shape[0] == 0:
+        return np.zeros(x.shape[0], dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, x), sorted_keys.shape[0] - 1)
+    return sorted_keys[at] == x
 
 
 def _gnp_edges(rng: np.random.Generator, n: int, p: float) -> tuple[np.ndarray, np.ndarray]:
@@ -266,16 +306,26 @@ def _preferential(n, m, triangle_prob, key):
     Starts from a clique of m + 1 nodes; each new node links to m distinct existing nodes, the
     first by preferential attachment, each further one closing a triangle with probability
     ``triangle_prob`` (a random neighbour of the previous target) or else preferentially.
+    Neighbour lists are growable vectors in one pool, so a random neighbour costs O(1) (a linked
+    list walk cost O(degree): seconds at a million nodes, where hubs have thousands of friends).
     """
     m0 = m + 1
     e_cap = m0 * (m0 - 1) // 2 + (n - m0) * m
     eu = np.empty(e_cap, dtype=np.int64)
     ev = np.empty(e_cap, dtype=np.int64)
     rep = np.empty(2 * e_cap, dtype=np.int64)  # each edge's two ends: degree-proportional sampling
-    head = np.full(n, -1, dtype=np.int64)  # adjacency as linked lists, for triangle closing
-    nxt = np.empty(2 * e_cap, dtype=np.int64)
-    nbr = np.empty(2 * e_cap, dtype=np.int64)
+    # Node a's neighbours, oldest first, are pool[start[a] : start[a] + deg[a]] (capacity cap[a]).
+    # Sized for the worst case: the first 2m slots of every node, plus the doublings of a node of
+    # final degree d, under 4d in all. np.empty does not touch the pages: only used ones count.
+    pool = np.empty(2 * m * n + m0 * m0 + 8 * e_cap, dtype=np.int32)
+    start = np.zeros(n, dtype=np.int64)
+    cap = np.zeros(n, dtype=np.int64)
     deg = np.zeros(n, dtype=np.int64)
+    top = 0
+    for a in range(n):  # room for the first 2 m neighbours of every node
+        start[a] = top
+        cap[a] = 2 * m if a >= m0 else m0 + m
+        top += cap[a]
     ne = 0
     counter = 0
     for a in range(m0):
@@ -284,14 +334,8 @@ def _preferential(n, m, triangle_prob, key):
             ev[ne] = b
             rep[2 * ne] = a
             rep[2 * ne + 1] = b
-            nbr[2 * ne] = b
-            nxt[2 * ne] = head[a]
-            head[a] = 2 * ne
-            nbr[2 * ne + 1] = a
-            nxt[2 * ne + 1] = head[b]
-            head[b] = 2 * ne + 1
-            deg[a] += 1
-            deg[b] += 1
+            top = _push(pool, start, cap, deg, top, a, b)
+            top = _push(pool, start, cap, deg, top, b, a)
             ne += 1
     targets = np.empty(m, dtype=np.int64)
     for v in range(m0, n):
@@ -306,10 +350,7 @@ def _preferential(n, m, triangle_prob, key):
                     last = targets[nt - 1]
                     counter += 1
                     k = int(_unit(key, counter) * deg[last])
-                    e = head[last]
-                    for _ in range(k):
-                        e = nxt[e]
-                    t = nbr[e]
+                    t = pool[start[last] + deg[last] - 1 - k]  # the k-th newest neighbour
             if t < 0:
                 counter += 1
                 t = rep[int(_unit(key, counter) * (2 * ne))]
@@ -327,16 +368,27 @@ def _preferential(n, m, triangle_prob, key):
             ev[ne] = t
             rep[2 * ne] = v
             rep[2 * ne + 1] = t
-            nbr[2 * ne] = t
-            nxt[2 * ne] = head[v]
-            head[v] = 2 * ne
-            nbr[2 * ne + 1] = v
-            nxt[2 * ne + 1] = head[t]
-            head[t] = 2 * ne + 1
-            deg[v] += 1
-            deg[t] += 1
+            top = _push(pool, start, cap, deg, top, v, t)
+            top = _push(pool, start, cap, deg, top, t, v)
             ne += 1
     return eu[:ne], ev[:ne]
+
+
+@njit(cache=True, inline="always")
+def _push(pool, start, cap, deg, top, a, b):
+    """Append b to node a's neighbour vector (moved to the pool's end, doubled, when full);
+    returns the pool's new top."""
+    if deg[a] == cap[a]:
+        new_cap = 2 * cap[a]
+        if top + new_cap > pool.shape[0]:
+            raise MemoryError("neighbour pool exhausted")  # cannot happen: see its size
+        pool[top:top + deg[a]] = pool[start[a]:start[a] + deg[a]]
+        start[a] = top
+        cap[a] = new_cap
+        top += new_cap
+    pool[start[a] + deg[a]] = b
+    deg[a] += 1
+    return top
 
 
 # --- files ---------------------------------------------------------------------------------------

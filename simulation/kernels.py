@@ -113,6 +113,18 @@ def poisson_from_uniform(lam: float, u: float) -> int:
     return k
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def poisson_with_p0(lam: float, p0: float, u: float) -> int:
+    """:func:`poisson_from_uniform` given ``p0 = exp(-lam)`` computed once for many draws.
+
+    Most daily draws are 0 (u <= P(0)); the precomputed P(0) answers them without an exp. The
+    result is the same number: the inverse CDF returns 0 exactly when u <= exp(-lam).
+    """
+    if lam <= 0.0 or (lam <= 40.0 and u <= p0):
+        return 0
+    return poisson_from_uniform(lam, u)
+
+
 @njit(cache=True, error_model="numpy")
 def binomial_from_uniform(trials: int, prob: float, u: float) -> int:
     """Inverse-CDF binomial draw from one uniform (successes in ``trials`` tries)."""
@@ -141,36 +153,36 @@ def binomial_from_uniform(trials: int, prob: float, u: float) -> int:
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _eligible_weight(i, l, day, st, tr, ad_i, ad_f):
-    """Weight of consumer i in ad line l's delivery today (0: not eligible)."""
-    p = ad_i[l, A_PLATFORM]
-    bit = np.uint32(1) << np.uint32(p)
-    if (st.active[i] & bit) == 0 or st.hidden[i] != 0:
+def _eligible_weight(day, act, hidden, stage, engaged_day, touch_day, segment, in_market,
+                     professional, line, line_precision):
+    """Weight of a consumer in an ad line's delivery today (0: not eligible).
+
+    Takes the consumer's and the line's values, not the arrays: a helper called per consumer that
+    takes arrays pays reference counting on every call (tens of ns).
+    """
+    bit = np.uint32(1) << np.uint32(line[A_PLATFORM])
+    if (act & bit) == 0 or hidden != 0:
         return 0.0
-    stage = st.stage[i]
-    if ad_i[l, A_SOURCE] == S_RETARGETING:
-        pool = ad_i[l, A_POOL]
+    if line[A_SOURCE] == S_RETARGETING:
+        pool = line[A_POOL]
         if pool == POOL_CUSTOMERS:
             return 1.0 if stage >= 4 else 0.0
         if stage >= 4:
             return 0.0
         if pool == POOL_ENGAGED:
-            if stage < 2 or day - st.last_engaged_day[i] > ad_i[l, A_WINDOW]:
+            if stage < 2 or day - engaged_day > line[A_WINDOW]:
                 return 0.0
-        elif stage < 1 or day - st.last_touch_day[i] > ad_i[l, A_WINDOW]:
+        elif stage < 1 or day - touch_day > line[A_WINDOW]:
             return 0.0
         return 1.0
-    segs = ad_i[l, A_SEGMENTS]
-    if ((segs >> np.int64(tr.segment[i])) & np.int64(1)) == 0:
+    if ((line[A_SEGMENTS] >> np.int64(segment)) & np.int64(1)) == 0:
         return 0.0
-    if ad_i[l, A_IN_MARKET] != 0 and tr.in_market[i] == 0 and stage < 1:
+    if line[A_IN_MARKET] != 0 and in_market == 0 and stage < 1:
         return 0.0
-    if ad_i[l, A_PROF] != 0 and tr.professional[i] == 0:
+    if line[A_PROF] != 0 and professional == 0:
         return 0.0
-    obj = ad_i[l, A_OBJECTIVE]
-    prec = ad_f[l, AF_PRECISION]
-    if obj == OBJ_CONVERSIONS:
-        return 1.0 + 3.0 * prec * (1.0 if stage >= 2 or tr.in_market[i] != 0 else 0.0)
+    if line[A_OBJECTIVE] == OBJ_CONVERSIONS:
+        return 1.0 + 3.0 * line_precision * (1.0 if stage >= 2 or in_market != 0 else 0.0)
     return 1.0
 
 
@@ -208,7 +220,12 @@ def _sessions_chunk(ch, lo, hi, dkey, day, st, tr, plat, ad_i, ad_f, sums):
                 act |= np.uint32(1) << np.uint32(p)
         st.active[i] = act
         for l in range(n_lines):
-            sums[ch, l] += _eligible_weight(i, l, day, st, tr, ad_i, ad_f)
+            line = (ad_i[l, 0], ad_i[l, 1], ad_i[l, 2], ad_i[l, 3], ad_i[l, 4], ad_i[l, 5],
+                    ad_i[l, 6], ad_i[l, 7], ad_i[l, 8], ad_i[l, 9])
+            sums[ch, l] += _eligible_weight(day, act, st.hidden[i], st.stage[i],
+                                            st.last_engaged_day[i], st.last_touch_day[i],
+                                            tr.segment[i], tr.in_market[i], tr.professional[i],
+                                            line, ad_f[l, AF_PRECISION])
 
 
 @njit(cache=True, error_model="numpy")
@@ -368,11 +385,35 @@ def _expose_traced(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, 
     return r
 
 
+@njit(cache=True, error_model="numpy")
+def friends_content(g_indptr, g_indices, shared_prev, influencer, influencer_on, infl_platform,
+                    shared_any, friend_any):
+    """Yesterday's shares per consumer (``shared_any``: platform bits of anything shared) and, per
+    consumer, the platforms on which some friend has something to show today (``friend_any``:
+    yesterday's shares, and influencers' posts on posting days).
+
+    Pushed from the few who shared to their friends, so the exposure pass visits the friend
+    lists of only those consumers who have something to see (the graph is undirected). Bitwise
+    OR is order-free: the masks do not depend on processing order.
+    """
+    n = shared_any.shape[0]
+    infl_bit = np.uint32(1) << np.uint32(infl_platform)
+    for j in range(n):
+        bits = shared_prev[j, 0] | shared_prev[j, 1] | shared_prev[j, 2]
+        shared_any[j] = bits
+        if influencer_on and influencer[j] != 0:
+            bits |= infl_bit
+        if bits != 0 and g_indptr.shape[0] > 1:
+            for e in range(g_indptr[j], g_indptr[j + 1]):
+                friend_any[g_indices[e]] |= bits
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
-def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, shared_any, complete,
+def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, shared_any,
+                            friend_any, complete,
                             mean_degree, sharers, influencer_on, infl_platform, infl_creative,
                             n_influencers, plat, cre, beh, cred, lib_off, lib_cum, lib_creative,
-                            ad_i, ad_f, owned_i, owned_f, peer_creative, ev, ev_line, ev_post,
+                            ad_i, ad_f, owned_i, owned_f, peer_creative, public, ev, ev_line, ev_post,
                             stage_counts, trust_sum, new_reach, traced, log, log_n):
     """Pass B: every consumer's day: exposures, responses, word of mouth, retention, decay.
 
@@ -384,21 +425,31 @@ def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, sh
     size = (n + n_chunks - 1) // n_chunks
     for ch in prange(n_chunks):
         _day_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, st, tr, g_indptr,
-                   g_indices, shared_any, complete, mean_degree, sharers, influencer_on, infl_platform,
-                   infl_creative, n_influencers, plat, cre, beh, cred, lib_off, lib_cum,
-                   lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, ev, ev_line,
+                   g_indices, shared_any, friend_any, complete, mean_degree, sharers, influencer_on,
+                   infl_platform, infl_creative, n_influencers, plat, cre, beh, cred, lib_off, lib_cum,
+                   lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, public, ev, ev_line,
                    ev_post, stage_counts, trust_sum, new_reach, traced, log, log_n)
 
 
 @njit(cache=True, error_model="numpy")
-def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, complete, mean_degree, sharers,
+def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, friend_any, complete,
+               mean_degree, sharers,
                influencer_on, infl_platform, infl_creative, n_influencers, plat, cre, beh, cred,
-               lib_off, lib_cum, lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, ev,
+               lib_off, lib_cum, lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, public, ev,
                ev_line, ev_post, stage_counts, trust_sum, new_reach, traced, log, log_n):
     """One chunk of consumers' day (serial; chunks run in parallel)."""
     n = st.stage.shape[0]
     b = np.zeros(1, dtype=np.uint8)  # bought today (at most one purchase a day)
     jrow = np.zeros(N_JCOLS, dtype=np.int64)  # a journal row of a traced consumer
+    # P(no exposure) of each platform's organic draw and of each ad line's, once per chunk.
+    org_p0 = np.ones(plat.shape[0])
+    for p in range(plat.shape[0]):
+        if lib_off[p + 1] > lib_off[p]:
+            org_p0[p] = np.exp(-lib_cum[lib_off[p + 1] - 1])
+    ad_p0 = np.ones((ad_i.shape[0], 2))  # by weight: 1, or the conversion objective's lift
+    for l in range(ad_i.shape[0]):
+        ad_p0[l, 0] = np.exp(-(ad_f[l, AF_LAMBDA] * 1.0))
+        ad_p0[l, 1] = np.exp(-(ad_f[l, AF_LAMBDA] * (1.0 + 3.0 * ad_f[l, AF_PRECISION] * 1.0)))
     for i in range(lo, hi):
         ck = subkey(dkey, i)
         act = st.active[i]
@@ -424,33 +475,35 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
         # 2. Friends' shares, reviews and referrals from yesterday; influencer posts today.
         if act != 0:
             if not complete:
-                for e in range(g_indptr[i], g_indptr[i + 1]):
-                    j = g_indices[e]
-                    # Most friends shared nothing yesterday: one read of a compact mask skips them.
-                    if (shared_any[j] & act) == 0 and not (influencer_on and st.influencer[j]):
-                        continue
-                    local = e - g_indptr[i]
-                    for kind in range(3):
-                        m = st.shared_prev[j, kind] & act
-                        while m != 0:
-                            p = _lowest_bit(m)
-                            m &= m - np.uint32(1)
-                            idx = local * 4 + kind
-                            if uniform(ck, make_tag(EXPOSURE, p, S_PEER, idx)) < beh[
-                                    B_PEER_VIEW]:
-                                src = S_REFERRAL if kind == K_REFERRAL else S_PEER
-                                r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch, day,
-                                            st, tr, plat, cre, beh, cred, owned_i, owned_f,
-                                            ev, b, traced, log, log_n, jrow)
+                # Only friends who shared something on a platform opened today can show it.
+                if (friend_any[i] & act) != 0:
+                    for e in range(g_indptr[i], g_indptr[i + 1]):
+                        j = g_indices[e]
+                        # Most friends shared nothing yesterday: one read of a compact mask skips them.
+                        if (shared_any[j] & act) == 0 and not (influencer_on and st.influencer[j]):
+                            continue
+                        local = e - g_indptr[i]
+                        for kind in range(3):
+                            m = st.shared_prev[j, kind] & act
+                            while m != 0:
+                                p = _lowest_bit(m)
+                                m &= m - np.uint32(1)
+                                idx = local * 4 + kind
+                                if uniform(ck, make_tag(EXPOSURE, p, S_PEER, idx)) < beh[
+                                        B_PEER_VIEW]:
+                                    src = S_REFERRAL if kind == K_REFERRAL else S_PEER
+                                    r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch, day,
+                                                st, tr, plat, cre, beh, cred, owned_i, owned_f,
+                                                ev, b, traced, log, log_n, jrow)
+                                    first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                        if influencer_on and st.influencer[j] != 0 and (
+                                act >> np.uint32(infl_platform)) & np.uint32(1):
+                            if uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER,
+                                                    local)) < beh[B_INFL_REACH]:
+                                r = _expose_traced(i, infl_creative, S_INFLUENCER, local, ck, ch, day,
+                                            st, tr, plat, cre, beh, cred, owned_i, owned_f, ev,
+                                            b, traced, log, log_n, jrow)
                                 first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
-                    if influencer_on and st.influencer[j] != 0 and (
-                            act >> np.uint32(infl_platform)) & np.uint32(1):
-                        if uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER,
-                                                local)) < beh[B_INFL_REACH]:
-                            r = _expose_traced(i, infl_creative, S_INFLUENCER, local, ck, ch, day,
-                                        st, tr, plat, cre, beh, cred, owned_i, owned_f, ev,
-                                        b, traced, log, log_n, jrow)
-                            first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
             else:
                 # Well mixed: each consumer meets mean_degree random others a day (the
                 # fractional part as one more contact with that probability); each contact
@@ -496,7 +549,7 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
                 continue
             total = lib_cum[hi - 1]
             u = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 0))
-            k = min(poisson_from_uniform(total, u), np.int64(beh[B_MAX_FEED]))
+            k = min(poisson_with_p0(total, org_p0[p], u), np.int64(beh[B_MAX_FEED]))
             for q in range(k):
                 target = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 1 + q)) * total
                 pos = lo + np.searchsorted(lib_cum[lo:hi], target, side="right")
@@ -509,13 +562,18 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
                     ev_post[ch, pos, 1] += 1.0
         # 4. Paid and retargeting lines.
         for l in range(ad_i.shape[0]):
-            w = _eligible_weight(i, l, day, st, tr, ad_i, ad_f)
+            line = (ad_i[l, 0], ad_i[l, 1], ad_i[l, 2], ad_i[l, 3], ad_i[l, 4], ad_i[l, 5],
+                    ad_i[l, 6], ad_i[l, 7], ad_i[l, 8], ad_i[l, 9])
+            w = _eligible_weight(day, act, st.hidden[i], st.stage[i], st.last_engaged_day[i],
+                                 st.last_touch_day[i], tr.segment[i], tr.in_market[i],
+                                 tr.professional[i], line, ad_f[l, AF_PRECISION])
             if w <= 0.0:
                 continue
             p = ad_i[l, A_PLATFORM]
             src = ad_i[l, A_SOURCE]
             u = uniform(ck, make_tag(DELIVERY, p, src, l))
-            k = min(poisson_from_uniform(ad_f[l, AF_LAMBDA] * w, u), ad_i[l, A_CAP])
+            p0 = ad_p0[l, 0] if w == 1.0 else ad_p0[l, 1]
+            k = min(poisson_with_p0(ad_f[l, AF_LAMBDA] * w, p0, u), ad_i[l, A_CAP])
             for q in range(k):
                 if st.hidden[i] != 0:
                     break  # the platform stops serving (and billing) ads the consumer hid
@@ -524,7 +582,7 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
                             plat, cre, beh, cred, owned_i, owned_f, ev, b, traced, log, log_n, jrow)
                 first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
         # 5. Word of mouth for tomorrow: reviews by new customers, referrals by advocates.
-        home = _home_platform(i, st, tr, plat)
+        home = _home_platform(st.purchase_platform[i], tr.uses[i], public)
         if home >= 0:
             hb = np.uint32(1) << np.uint32(home)
             # New customers review; later, customers keep mentioning the brand at talk_rate.
@@ -583,23 +641,20 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, c
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _home_platform(i, st, tr, plat):
+def _home_platform(purchase_platform, uses, public):
     """The platform a consumer posts reviews and referrals on: where it bought, else the first
     it uses; never an owned list or a chat app (a review is a public post: people do not review
-    a product by email or broadcast it into private chats)."""
-    p = st.purchase_platform[i]
-    if p >= 0 and (tr.uses[i] >> np.uint32(p)) & np.uint32(1) and _public(plat, p):
+    a product by email or broadcast it into private chats). ``public``: bit mask of the public
+    platforms (see :func:`public_mask`)."""
+    p = purchase_platform
+    if p >= 0 and (uses >> np.uint32(p)) & np.uint32(1) and (public >> np.uint32(p)) & np.uint32(1):
         return p
-    m = tr.uses[i]
-    while m != 0:
-        p = _lowest_bit(m)
-        m &= m - np.uint32(1)
-        if _public(plat, p):
-            return p
-    return -1
+    m = uses & public
+    return _lowest_bit(m) if m != 0 else -1
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _public(plat, p):
-    mech = plat[p, P_MECH]
-    return mech != MECH_OWNED and mech != MECH_MESSAGING
+def public_mask(plat: np.ndarray) -> np.uint32:
+    """Bit mask of the platforms where posts are public (not owned lists or messaging apps)."""
+    mech = plat[:, P_MECH]
+    bits = [1 << p for p in range(plat.shape[0]) if mech[p] not in (MECH_OWNED, MECH_MESSAGING)]
+    return np.uint32(sum(bits))

@@ -149,6 +149,7 @@ class FunnelModel(mesa.Model):
             b[k] = v
         self.beh = b
         c = beh.credibility
+        self.public = K.public_mask(self.plat)  # platforms where reviews are posted
         self.cred = np.array([c.organic, c.paid, c.retargeting, c.influencer, c.peer, c.referral,
                               c.owned])
         assert len(self.cred) == len(Source)
@@ -264,15 +265,18 @@ class FunnelModel(mesa.Model):
         trust_sum = np.zeros(self.n_chunks)
         new_reach = np.zeros((self.n_chunks, 2), dtype=np.int64)  # newly reached, engaged
         log, log_n = self.journal.buffers()
+        shared_any = np.empty(self.graph.n, dtype=np.uint32)
+        friend_any = np.zeros(self.graph.n, dtype=np.uint32)
+        K.friends_content(self.graph.indptr, self.graph.indices, st.shared_prev, st.influencer,
+                          actions.influencer_posts > 0, self.infl_platform, shared_any, friend_any)
         K.exposures_and_responses(
             dkey, day, self.n_chunks, self._kstate, self._ktraits, self.graph.indptr,
             self.graph.indices,
-            np.bitwise_or.reduce(st.shared_prev, axis=1),
-            self.graph.complete, float(self.graph.mean_degree), sharers,
+            shared_any, friend_any, self.graph.complete, float(self.graph.mean_degree), sharers,
             actions.influencer_posts > 0, self.infl_platform, self.infl_creative,
             self.n_influencers, self.plat, self.cre, self.beh, self.cred, lib.offsets,
             lib.cumulative, lib.creative, self.ad_i, self.ad_f, self.owned_i, self.owned_f,
-            self.peer_creative, ev, ev_line, ev_post, stage_counts, trust_sum, new_reach,
+            self.peer_creative, self.public, ev, ev_line, ev_post, stage_counts, trust_sum, new_reach,
             self.journal.traced, log, log_n)
         self.journal.collect(day, log, log_n)
         # Today's shares become tomorrow's feed.
