@@ -44,12 +44,12 @@ def rank_key(mean: float, feasible: bool) -> tuple:
 def summarize(metrics: dict[str, np.ndarray], reference: dict[str, np.ndarray] | None = None,
               names=("customers", "profit", "roas", "revenue", "spend")) -> dict[str, float]:
     """Mean and 95% interval of each metric; with ``reference`` (the same seeds), the paired
-    difference (candidate - reference) and its 95% interval."""
+    difference (candidate - reference) and its 95% interval (NaN without a reference)."""
     out: dict[str, float] = {}
     for m in names:
         mean, low, high = mean_interval(metrics[m])
         out.update({m: mean, f"{m}_low": low, f"{m}_high": high})
-        if reference is not None:
-            d, dl, dh = paired_interval(reference[m], metrics[m])
-            out.update({f"{m}_diff": d, f"{m}_diff_low": dl, f"{m}_diff_high": dh})
+        d, dl, dh = (paired_interval(reference[m], metrics[m]) if reference is not None
+                     else (math.nan,) * 3)
+        out.update({f"{m}_diff": d, f"{m}_diff_low": dl, f"{m}_diff_high": dh})
     return out

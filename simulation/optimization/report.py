@@ -92,9 +92,10 @@ def confirm_figure(opt):
     axes[0].set_yticks(y, t["plan"], fontsize=8)
     axes[0].set_title(f"{m} ({UNITS[m]})", fontsize=10)
     d = t.iloc[1:]
-    axes[1].errorbar(d[f"{m}_diff"], y[1:], xerr=[d[f"{m}_diff"] - d[f"{m}_diff_low"],
-                                                  d[f"{m}_diff_high"] - d[f"{m}_diff"]],
-                     fmt="s", color="C1", capsize=3)
+    if len(d):
+        axes[1].errorbar(d[f"{m}_diff"], y[1:], xerr=[d[f"{m}_diff"] - d[f"{m}_diff_low"],
+                                                      d[f"{m}_diff_high"] - d[f"{m}_diff"]],
+                         fmt="s", color="C1", capsize=3)
     axes[1].axvline(0, color="grey", lw=0.8)
     axes[1].set_yticks(y, [""] * len(y))
     axes[1].set_title(f"{m}: plan - own plan (paired, fresh seeds)", fontsize=10)
@@ -132,12 +133,12 @@ def report_markdown(opt) -> str:
     lines += _curves_table(opt) + [""]
     lines += ["## Search", "", f"{len(opt.candidates)} candidates (top 15; all in "
               "candidates.csv). `diff` = candidate - own plan, paired on the search replicates.",
-              "", f"| rank | candidate | stage | {m} | feasible | customers diff |",
+              "", f"| rank | candidate | stage | {m} | feasible | {m} diff |",
               "| --- | --- | --- | --- | --- | --- |"]
     for _, r in opt.candidates.head(15).iterrows():
         lines.append(f"| {r['rank']} | {r['candidate']} | {r['stage']} | {_fmt(r['objective'])}"
                      f" | {'yes' if r['feasible'] else 'no'} | "
-                     f"{_interval(r, 'customers', diff=True)} |")
+                     f"{_interval(r, m, diff=True)} |")
     if opt.seed_ids:
         lines += ["", "## Seeded consumers", ""]
         lines += [f"- {k}: {v}" for k, v in opt.seed_ids.items()]
@@ -166,31 +167,38 @@ def _curves_table(opt) -> list[str]:
 
 
 def write_outputs(opt, folder: Path) -> list[Path]:
-    """Write every file of an :class:`~simulation.optimization.api.Optimization`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    """Write every file of an :class:`~simulation.optimization.api.Optimization`.
 
-    def put(name: str, write) -> None:
-        atomic_write(folder / name, write)
-        written.append(folder / name)
+    Everything is rendered first (texts, tables, figures as PNG bytes); only then is the folder
+    created and each file written atomically, so a failure while rendering writes nothing."""
+    import io
 
     header = "\n".join([f"{opt.scenario} with the best plan of: funnelsim optimize --objective "
                         f"{opt.objective} --over {opt.over}" +
                         (f" --budget {opt.budget:g}" if opt.budget is not None else ""),
                         f"best: {opt.best}", *opt.notes])
-    put("plan.yaml", lambda p: p.write_text(plan_yaml(opt.plan, header)))
-    put("report.md", lambda p: p.write_text(report_markdown(opt)))
-    table = opt.candidates.copy()
-    put("candidates.csv", lambda p: table.to_csv(p, index=False))
-    put("candidates.parquet", lambda p: table.to_parquet(p, index=False))
-    put("confirm.csv", lambda p: opt.confirm.to_csv(p, index=False))
-    put("confirm_runs.csv", lambda p: opt.confirm_runs.to_csv(p, index=False))
-    put("curves.csv", lambda p: opt.curves.to_csv(p, index=False))
+    files: list[tuple[str, object]] = [
+        ("plan.yaml", plan_yaml(opt.plan, header)),
+        ("report.md", report_markdown(opt)),
+        ("candidates.csv", opt.candidates.to_csv(index=False)),
+        ("candidates.parquet", opt.candidates.to_parquet(index=False)),
+        ("confirm.csv", opt.confirm.to_csv(index=False)),
+        ("confirm_runs.csv", opt.confirm_runs.to_csv(index=False)),
+        ("curves.csv", opt.curves.to_csv(index=False)),
+    ]
     if opt.seed_ids:
         rows = [{"method": k, "consumer": i} for k, v in opt.seed_ids.items() for i in v]
-        put("influencers.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+        files.append(("influencers.csv", pd.DataFrame(rows).to_csv(index=False)))
     for name, make in (("curves.png", curves_figure), ("confirm.png", confirm_figure)):
         fig = make(opt)
-        put(name, lambda p, fig=fig: fig.savefig(p, dpi=110, format="png"))
+        buf = io.BytesIO()
+        fig.savefig(buf, dpi=110, format="png")
         plt.close(fig)
+        files.append((name, buf.getvalue()))
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, payload in files:
+        data = payload.encode() if isinstance(payload, str) else payload
+        atomic_write(folder / name, lambda p, data=data: p.write_bytes(data))
+        written.append(folder / name)
     return written
