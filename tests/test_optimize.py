@@ -155,6 +155,16 @@ def test_mix_keeps_posts_per_platform(tmp_path):
     load_scenario(opt.plan)
 
 
+def test_own_plan_best_writes_a_report(tmp_path):
+    """With one trial the only candidate is the file's own mix: the final check has one plan."""
+    opt = optimize("scenarios/jab_jab_right_hook.yaml", objective="profit", over="mix", reps=2,
+                   trials=1, overrides=["audience.size=500", "days=10"])
+    assert opt.improvement() == (0.0, 0.0, 0.0)
+    assert "own plan is the best" in opt.verdict()
+    names = {p.name for p in opt.write(tmp_path)}
+    assert {"report.md", "confirm.png", "plan.yaml"} <= names
+
+
 @pytest.mark.parametrize("args, message", [
     (["--budget", "0"], "budget > 0"),
     (["--budget", "-5"], "budget > 0"),
