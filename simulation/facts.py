@@ -214,17 +214,13 @@ def exposure_probe(spec, seed: int, platform: str, creative: int, source: int) -
     model = FunnelModel(spec, seed=seed)
     st, n = model.state, model.graph.n
     p = model.platform_names.index(platform)
-    ev = np.zeros((1, K.N_EVENTS, len(model.platform_names)))
-    bought = np.zeros(1, dtype=np.uint8)
+    w = model.world_for_day(False, model.library.today(0))
+    ev = model._tallies["ev"]
     dkey = day_key(model.key, 0)
     before = st.trust.copy()
     engaged = 0
     for i in range(n):
-        bought[0] = 0
-        r = K._expose(i, creative, source, 0, np.uint64(subkey(dkey, i)), 0, 0, model._kstate,
-                      model._ktraits,
-                      model.plat, model.cre, model.beh, model.cred, model.owned_i, model.owned_f,
-                      ev, bought)
+        r = K._expose(i, creative, source, 0, np.uint64(subkey(dkey, i)), 0, 0, w, False)
         engaged += r & K.R_ENGAGED
     return {"stop": ev[0, K.E_STOPS, p] / n, "engage": engaged / n,
             "trust": float((st.trust - before).mean()), "model": model}

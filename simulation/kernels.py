@@ -187,132 +187,136 @@ def _eligible_weight(day, act, hidden, stage, engaged_day, touch_day, segment, i
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def sessions_and_eligibility(dkey, day, n_chunks, st, tr, plat, ad_i, ad_f, sums):
+def sessions_and_eligibility(dkey, day, n_chunks, w):
     """Pass A: who opens which platform today, and each ad line's total eligible weight.
 
-    Writes ``st.active`` (bit mask per consumer) and ``sums[chunk, line]``.
+    Writes ``w.active`` (bit mask per consumer) and ``w.sums[chunk, line]``.
     """
-    n = st.stage.shape[0]
+    n = w.stage.shape[0]
     size = (n + n_chunks - 1) // n_chunks
     for ch in prange(n_chunks):
         # The work is in a serial helper: numba does not write back through a namedtuple's
         # arrays indexed directly inside a prange body.
-        _sessions_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, st, tr, plat, ad_i,
-                        ad_f, sums)
+        _sessions_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, w)
 
 
 @njit(cache=True, error_model="numpy")
-def _sessions_chunk(ch, lo, hi, dkey, day, st, tr, plat, ad_i, ad_f, sums):
+def _sessions_chunk(ch, lo, hi, dkey, day, w):
+    plat, ad_i, ad_f, sums = w.plat, w.ad_i, w.ad_f, w.sums
     n_lines = ad_i.shape[0]
     for i in range(lo, hi):
         ck = subkey(dkey, i)
-        uses = tr.uses[i]
+        uses = w.uses[i]
         act = np.uint32(0)
         m = uses
         while m != 0:
             p = _lowest_bit(m)
             m &= m - np.uint32(1)
             # Professional platforms (LinkedIn) are opened mostly by professionals.
-            a = tr.activity[tr.segment[i], p]
-            if tr.professional[i] == 0:
+            a = w.activity[w.segment[i], p]
+            if w.professional[i] == 0:
                 a *= 1.0 - plat[p, P_PRO_FOCUS]
             if uniform(ck, make_tag(SESSION, p, 0, 0)) < a:
                 act |= np.uint32(1) << np.uint32(p)
-        st.active[i] = act
+        w.active[i] = act
         for l in range(n_lines):
             line = (ad_i[l, 0], ad_i[l, 1], ad_i[l, 2], ad_i[l, 3], ad_i[l, 4], ad_i[l, 5],
                     ad_i[l, 6], ad_i[l, 7], ad_i[l, 8], ad_i[l, 9])
-            sums[ch, l] += _eligible_weight(day, act, st.hidden[i], st.stage[i],
-                                            st.last_engaged_day[i], st.last_touch_day[i],
-                                            tr.segment[i], tr.in_market[i], tr.professional[i],
+            sums[ch, l] += _eligible_weight(day, act, w.hidden[i], w.stage[i],
+                                            w.last_engaged_day[i], w.last_touch_day[i],
+                                            w.segment[i], w.in_market[i], w.professional[i],
                                             line, ad_f[l, AF_PRECISION])
 
 
 @njit(cache=True, error_model="numpy")
-def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i, owned_f,
-            ev, bought):
-    """One exposure of consumer i to creative c from source src.
+def _expose(i, c, src, index, ck, ch, day, w, bought):
+    """One exposure of consumer i to creative c from source src (``bought``: whether the
+    consumer already bought today: at most one purchase a day).
 
-    Returns a bit code: R_ENGAGED, R_FIRST_PURCHASE, R_REPEAT_PURCHASE (0: nothing happened).
+    Returns a bit code: R_STOPPED, R_ENGAGED, R_CLICKED, R_FIRST_PURCHASE, R_REPEAT_PURCHASE
+    (0: scrolled past). Takes the world as one StructRef: every array argument of a compiled call
+    costs a reference count update, and this is called for every exposure.
     """
+    plat, cre, beh, cred, ev = w.plat, w.cre, w.beh, w.cred, w.ev
+    owned_i, owned_f = w.owned_i, w.owned_f
     p = np.int64(cre[c, C_PLATFORM])
     bit = np.uint32(1) << np.uint32(p)
     ev[ch, E_IMPRESSIONS, p] += 1.0
-    if (st.reached[i] & bit) == 0:
-        st.reached[i] |= bit
+    if (w.reached[i] & bit) == 0:
+        w.reached[i] |= bit
         ev[ch, E_REACH, p] += 1.0
     sponsored = src == S_PAID or src == S_RETARGETING
     if sponsored:
-        st.fatigue[i] += beh[B_FATIGUE_PER_AD]
-        if st.hidden[i] == 0 and st.fatigue[i] > beh[B_FATIGUE_LIMIT]:
-            st.hidden[i] = 1
-            st.trust[i] = max(0.0, st.trust[i] - beh[B_ANNOY_LOSS])
+        w.fatigue[i] += beh[B_FATIGUE_PER_AD]
+        if w.hidden[i] == 0 and w.fatigue[i] > beh[B_FATIGUE_LIMIT]:
+            w.hidden[i] = 1
+            w.trust[i] = max(0.0, w.trust[i] - beh[B_ANNOY_LOSS])
     hook = np.int64(cre[c, C_HOOK])
     # hook -1 (friends' content) always fits: people share what resonates with their friends.
-    if hook < 0 or (tr.hooks[i] >> np.uint8(hook)) & np.uint8(1):
+    if hook < 0 or (w.hooks[i] >> np.uint8(hook)) & np.uint8(1):
         hook_fit = 1.0
     else:
         hook_fit = beh[B_HOOK_MISS]
     p_stop = plat[p, P_STOP] * cre[c, C_FORMAT_LIFT] * hook_fit * cred[src]
-    p_stop *= max(0.0, 1.0 - beh[B_FATIGUE_WEIGHT] * st.fatigue[i])
+    p_stop *= max(0.0, 1.0 - beh[B_FATIGUE_WEIGHT] * w.fatigue[i])
     if sponsored:
-        p_stop *= 1.0 - beh[B_SKEPTICISM_WEIGHT] * tr.ad_skepticism[i]
+        p_stop *= 1.0 - beh[B_SKEPTICISM_WEIGHT] * w.ad_skepticism[i]
     base = index * 16
     if uniform(ck, make_tag(RESPONSE, p, src, base + D_STOP)) >= p_stop:
         return 0
     # Stopped: a touch.
     ev[ch, E_STOPS, p] += 1.0
     result = R_STOPPED
-    stage = st.stage[i]
-    st.touches[i] += 1
+    stage = w.stage[i]
+    w.touches[i] += 1
     if stage < 4:
-        st.pre_touches[i, p] += 1
-    if st.first_platform[i] < 0:
-        st.first_platform[i] = p
-        st.first_source[i] = src
-    st.last_platform[i] = p
-    st.last_source[i] = src
-    st.last_touch_day[i] = day
+        w.pre_touches[i, p] += 1
+    if w.first_platform[i] < 0:
+        w.first_platform[i] = p
+        w.first_source[i] = src
+    w.last_platform[i] = p
+    w.last_source[i] = src
+    w.last_touch_day[i] = day
     if stage == 0:
         stage = 1
     purpose = np.int64(cre[c, C_PURPOSE])
     quality = cre[c, C_QUALITY]
     engage = plat[p, P_INTEREST] * quality * hook_fit * beh[B_ENGAGE_ATT + purpose]
     if src == S_PEER or src == S_REFERRAL:
-        engage *= 0.5 + tr.peer_susceptibility[i]
+        engage *= 0.5 + w.peer_susceptibility[i]
     if uniform(ck, make_tag(RESPONSE, p, src, base + D_ENGAGE)) < engage:
         result |= R_ENGAGED
         ev[ch, E_ENGAGEMENTS, p] += 1.0
-        st.last_engaged_day[i] = day
+        w.last_engaged_day[i] = day
         if stage < 2:
             stage = 2
         mech = np.int64(plat[p, P_MECH])
-        if mech != MECH_OWNED and mech != MECH_MESSAGING and (st.follows[i] & bit) == 0:
+        if mech != MECH_OWNED and mech != MECH_MESSAGING and (w.follows[i] & bit) == 0:
             if uniform(ck, make_tag(RESPONSE, p, src, base + D_FOLLOW)) < plat[p, P_FOLLOW]:
-                st.follows[i] |= bit
+                w.follows[i] |= bit
                 ev[ch, E_FOLLOWS, p] += 1.0
         # A consumer shares again only after reshare_after_days (a cascade shares once).
-        if day - st.last_share_day[i] >= beh[B_RESHARE_DAYS] and uniform(
+        if day - w.last_share_day[i] >= beh[B_RESHARE_DAYS] and uniform(
                 ck, make_tag(RESPONSE, p, src, base + D_SHARE)) < plat[p, P_SHARE] * quality:
-            st.shared_now[i, K_SHARE] |= bit
-            st.last_share_day[i] = day
+            w.shared_now[i, K_SHARE] |= bit
+            w.last_share_day[i] = day
             ev[ch, E_SHARES, p] += 1.0
         for o in range(owned_i.shape[0]):
             ob = np.uint32(1) << np.uint32(owned_i[o, 0])
-            if (st.subscribed[i] & ob) == 0:
+            if (w.subscribed[i] & ob) == 0:
                 u = uniform(ck, make_tag(RESPONSE, p, src, base + D_SUBSCRIBE + o))
                 if u < owned_f[o, 0]:
-                    st.subscribed[i] |= ob
+                    w.subscribed[i] |= ob
                     ev[ch, E_SUBSCRIBES, owned_i[o, 0]] += 1.0
     if purpose == PURPOSE_TRUST:
         gain = plat[p, P_TRUST] * cre[c, C_TRUST_LIFT] * cred[src] * quality
-        st.trust[i] += gain * (1.0 - st.trust[i])
+        w.trust[i] += gain * (1.0 - w.trust[i])
     elif purpose == PURPOSE_ACTION and src != S_PEER and src != S_REFERRAL and src != S_OWNED:
         # Communities punish overt promotion by the brand (Reddit) [assumption, after B]; sends
         # to the brand's own opted-in list are expected, not intrusions.
-        st.trust[i] = max(0.0, st.trust[i] - plat[p, P_PROMO_PENALTY])
+        w.trust[i] = max(0.0, w.trust[i] - plat[p, P_PROMO_PENALTY])
     # Trust that crosses the threshold at this touch can be acted on at this touch.
-    if stage == 2 and st.trust[i] >= beh[B_TRUST_THRESHOLD]:
+    if stage == 2 and w.trust[i] >= beh[B_TRUST_THRESHOLD]:
         stage = 3
     if stage >= 3:
         # Trusting consumers take the next step: a click, most of all on sales content [B].
@@ -322,38 +326,37 @@ def _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i
         if uniform(ck, make_tag(RESPONSE, p, src, base + D_CLICK)) < p_click:
             ev[ch, E_CLICKS, p] += 1.0
             result |= R_CLICKED
-            if bought[0] == 0:
-                conv = lift * plat[p, P_CONV] * st.trust[i] * np.exp(
-                    -beh[B_PRICE_FRICTION] * tr.price_sensitivity[i])
+            if not bought:
+                conv = lift * plat[p, P_CONV] * w.trust[i] * np.exp(
+                    -beh[B_PRICE_FRICTION] * w.price_sensitivity[i])
                 if plat[p, P_SHOP] > 0.0:
                     conv *= beh[B_SHOP_LIFT]
                 conv = min(conv, 1.0)
                 if uniform(ck, make_tag(RESPONSE, p, src, base + D_BUY)) < conv:
                     price = beh[B_PRICE]
-                    st.purchases[i] += 1
-                    st.revenue[i] += price
+                    w.purchases[i] += 1
+                    w.revenue[i] += price
                     ev[ch, E_REVENUE, p] += price
-                    bought[0] = 1
                     if stage == 3:
                         stage = 4
-                        st.purchase_platform[i] = p
-                        st.purchase_source[i] = src
-                        st.first_purchase_day[i] = day
+                        w.purchase_platform[i] = p
+                        w.purchase_source[i] = src
+                        w.first_purchase_day[i] = day
                         ev[ch, E_NEW_CUSTOMERS, p] += 1.0
                         result |= R_FIRST_PURCHASE
                     else:
                         ev[ch, E_REPEAT, p] += 1.0
                         result |= R_REPEAT_PURCHASE
-                        if stage == 4 and st.trust[i] >= beh[B_ADVOCATE_TRUST]:
+                        if stage == 4 and w.trust[i] >= beh[B_ADVOCATE_TRUST]:
                             stage = 5
                     if src == S_REFERRAL:
                         ev[ch, E_REFERRAL_SPEND, p] += beh[B_REWARD]
     elif purpose == PURPOSE_ACTION and src != S_REFERRAL:
         # Selling before trust backfires a little [C]: "jab, jab, jab, right hook". A friend's
         # referral is not the brand selling, so it carries no penalty.
-        st.trust[i] = max(0.0, st.trust[i] - beh[B_EARLY_LOSS])
-        st.fatigue[i] += beh[B_EARLY_FATIGUE]
-    st.stage[i] = stage
+        w.trust[i] = max(0.0, w.trust[i] - beh[B_EARLY_LOSS])
+        w.fatigue[i] += beh[B_EARLY_FATIGUE]
+    w.stage[i] = stage
     return result
 
 
@@ -368,21 +371,27 @@ def _journal(ch, row, log, log_n):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _expose_traced(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i, owned_f,
-                   ev, bought, traced, log, log_n, row):
+def _expose_traced(i, c, src, index, ck, ch, day, w, bought):
     """_expose, plus a journal row when consumer i is traced (one test when nobody is)."""
+    traced = w.traced
     if traced.shape[0] == 0 or traced[i] == 0:
-        return _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i,
-                       owned_f, ev, bought)
-    before = st.stage[i]
-    r = _expose(i, c, src, index, ck, ch, day, st, tr, plat, cre, beh, cred, owned_i, owned_f,
-                ev, bought)
-    row[J_DAY], row[J_CONSUMER], row[J_PLATFORM] = day, i, np.int64(cre[c, C_PLATFORM])
-    row[J_SOURCE], row[J_PURPOSE] = src, np.int64(cre[c, C_PURPOSE])
-    row[J_STAGE_BEFORE], row[J_STAGE_AFTER], row[J_RESULT] = before, st.stage[i], r
-    row[J_TRUST_PPM] = np.int64(st.trust[i] * 1e6 + 0.5)
-    _journal(ch, row, log, log_n)
+        return _expose(i, c, src, index, ck, ch, day, w, bought)
+    before = w.stage[i]
+    r = _expose(i, c, src, index, ck, ch, day, w, bought)
+    row = np.empty(N_JCOLS, dtype=np.int64)
+    row[J_DAY], row[J_CONSUMER], row[J_PLATFORM] = day, i, np.int64(w.cre[c, C_PLATFORM])
+    row[J_SOURCE], row[J_PURPOSE] = src, np.int64(w.cre[c, C_PURPOSE])
+    row[J_STAGE_BEFORE], row[J_STAGE_AFTER], row[J_RESULT] = before, w.stage[i], r
+    row[J_TRUST_PPM] = np.int64(w.trust[i] * 1e6 + 0.5)
+    _journal(ch, row, w.log, w.log_n)
     return r
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _purchases(r, first_buy, bought):
+    """(a first purchase today, any purchase today) after an exposure with result code r."""
+    return (first_buy or (r & R_FIRST_PURCHASE) != 0,
+            bought or (r & (R_FIRST_PURCHASE | R_REPEAT_PURCHASE)) != 0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -409,38 +418,32 @@ def friends_content(g_indptr, g_indices, shared_prev, influencer, influencer_on,
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def exposures_and_responses(dkey, day, n_chunks, st, tr, g_indptr, g_indices, shared_any,
-                            friend_any, complete,
-                            mean_degree, sharers, influencer_on, infl_platform, infl_creative,
-                            n_influencers, plat, cre, beh, cred, lib_off, lib_cum, lib_creative,
-                            ad_i, ad_f, owned_i, owned_f, peer_creative, public, ev, ev_line, ev_post,
-                            stage_counts, trust_sum, new_reach, traced, log, log_n):
+def exposures_and_responses(dkey, day, n_chunks, w):
     """Pass B: every consumer's day: exposures, responses, word of mouth, retention, decay.
 
-    Tallies go to row ``ch`` of ``ev`` (events x platforms), ``ev_line`` (delivered impressions per
+    Tallies go to row ``ch`` of ``w.ev`` (events x platforms), ``ev_line`` (delivered impressions per
     ad line), ``ev_post`` (impressions and engagements per library post), ``stage_counts``,
     ``trust_sum`` and ``new_reach``.
     """
-    n = st.stage.shape[0]
+    n = w.stage.shape[0]
     size = (n + n_chunks - 1) // n_chunks
     for ch in prange(n_chunks):
-        _day_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, st, tr, g_indptr,
-                   g_indices, shared_any, friend_any, complete, mean_degree, sharers, influencer_on,
-                   infl_platform, infl_creative, n_influencers, plat, cre, beh, cred, lib_off, lib_cum,
-                   lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, public, ev, ev_line,
-                   ev_post, stage_counts, trust_sum, new_reach, traced, log, log_n)
+        _day_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, w)
 
 
 @njit(cache=True, error_model="numpy")
-def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, friend_any, complete,
-               mean_degree, sharers,
-               influencer_on, infl_platform, infl_creative, n_influencers, plat, cre, beh, cred,
-               lib_off, lib_cum, lib_creative, ad_i, ad_f, owned_i, owned_f, peer_creative, public, ev,
-               ev_line, ev_post, stage_counts, trust_sum, new_reach, traced, log, log_n):
+def _day_chunk(ch, lo, hi, dkey, day, w):
     """One chunk of consumers' day (serial; chunks run in parallel)."""
-    n = st.stage.shape[0]
-    b = np.zeros(1, dtype=np.uint8)  # bought today (at most one purchase a day)
-    jrow = np.zeros(N_JCOLS, dtype=np.int64)  # a journal row of a traced consumer
+    g_indptr, g_indices, shared_any, friend_any = w.indptr, w.indices, w.shared_any, w.friend_any
+    complete, mean_degree, sharers = w.complete, w.mean_degree, w.sharers
+    influencer_on, infl_platform, infl_creative = w.influencer_on, w.infl_platform, w.infl_creative
+    n_influencers, plat, beh = w.n_influencers, w.plat, w.beh
+    lib_off, lib_cum, lib_creative = w.lib_off, w.lib_cum, w.lib_creative
+    ad_i, ad_f, owned_i, owned_f = w.ad_i, w.ad_f, w.owned_i, w.owned_f
+    peer_creative, public, ev, ev_line, ev_post = w.peer_creative, w.public, w.ev, w.ev_line, w.ev_post
+    stage_counts, trust_sum, new_reach = w.stage_counts, w.trust_sum, w.new_reach
+    traced, log, log_n = w.traced, w.log, w.log_n
+    n = w.stage.shape[0]
     # P(no exposure) of each platform's organic draw and of each ad line's, once per chunk.
     org_p0 = np.ones(plat.shape[0])
     for p in range(plat.shape[0]):
@@ -452,25 +455,24 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, f
         ad_p0[l, 1] = np.exp(-(ad_f[l, AF_LAMBDA] * (1.0 + 3.0 * ad_f[l, AF_PRECISION] * 1.0)))
     for i in range(lo, hi):
         ck = subkey(dkey, i)
-        act = st.active[i]
-        b[0] = 0
-        was_reached = st.reached[i] != 0
-        was_engaged = st.last_engaged_day[i] >= 0
+        act = w.active[i]
+        bought = False  # at most one purchase a day
+        was_reached = w.reached[i] != 0
+        was_engaged = w.last_engaged_day[i] >= 0
         owned_touch = False
         first_buy = False
         # 1. Owned-list sends (no session needed: the send waits in the inbox).
         for o in range(owned_i.shape[0]):
             op = owned_i[o, 0]
             ob = np.uint32(1) << np.uint32(op)
-            if owned_i[o, 2] != 0 and (st.subscribed[i] & ob) != 0:
+            if owned_i[o, 2] != 0 and (w.subscribed[i] & ob) != 0:
                 ev[ch, E_SENDS, op] += 1.0
-                r = _expose_traced(i, owned_i[o, 1], S_OWNED, o, ck, ch, day, st, tr, plat, cre,
-                            beh, cred, owned_i, owned_f, ev, b, traced, log, log_n, jrow)
-                first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                r = _expose_traced(i, owned_i[o, 1], S_OWNED, o, ck, ch, day, w, bought)
+                first_buy, bought = _purchases(r, first_buy, bought)
                 owned_touch = True
                 u = uniform(ck, make_tag(RESPONSE, op, S_OWNED, (1 << 30) + o))
                 if u < owned_f[o, 1]:
-                    st.subscribed[i] &= ~ob
+                    w.subscribed[i] &= ~ob
                     ev[ch, E_UNSUBSCRIBES, op] += 1.0
         # 2. Friends' shares, reviews and referrals from yesterday; influencer posts today.
         if act != 0:
@@ -480,11 +482,11 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, f
                     for e in range(g_indptr[i], g_indptr[i + 1]):
                         j = g_indices[e]
                         # Most friends shared nothing yesterday: one read of a compact mask skips them.
-                        if (shared_any[j] & act) == 0 and not (influencer_on and st.influencer[j]):
+                        if (shared_any[j] & act) == 0 and not (influencer_on and w.influencer[j]):
                             continue
                         local = e - g_indptr[i]
                         for kind in range(3):
-                            m = st.shared_prev[j, kind] & act
+                            m = w.shared_prev[j, kind] & act
                             while m != 0:
                                 p = _lowest_bit(m)
                                 m &= m - np.uint32(1)
@@ -492,18 +494,16 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, f
                                 if uniform(ck, make_tag(EXPOSURE, p, S_PEER, idx)) < beh[
                                         B_PEER_VIEW]:
                                     src = S_REFERRAL if kind == K_REFERRAL else S_PEER
-                                    r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch, day,
-                                                st, tr, plat, cre, beh, cred, owned_i, owned_f,
-                                                ev, b, traced, log, log_n, jrow)
-                                    first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
-                        if influencer_on and st.influencer[j] != 0 and (
+                                    r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch,
+                                                       day, w, bought)
+                                    first_buy, bought = _purchases(r, first_buy, bought)
+                        if influencer_on and w.influencer[j] != 0 and (
                                 act >> np.uint32(infl_platform)) & np.uint32(1):
                             if uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER,
                                                     local)) < beh[B_INFL_REACH]:
-                                r = _expose_traced(i, infl_creative, S_INFLUENCER, local, ck, ch, day,
-                                            st, tr, plat, cre, beh, cred, owned_i, owned_f, ev,
-                                            b, traced, log, log_n, jrow)
-                                first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                                r = _expose_traced(i, infl_creative, S_INFLUENCER, local, ck, ch,
+                                                   day, w, bought)
+                                first_buy, bought = _purchases(r, first_buy, bought)
             else:
                 # Well mixed: each consumer meets mean_degree random others a day (the
                 # fractional part as one more contact with that probability); each contact
@@ -523,17 +523,14 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, f
                         for q in range(k):
                             idx = 4 * q + kind
                             src = S_REFERRAL if kind == K_REFERRAL else S_PEER
-                            r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch, day,
-                                               st, tr, plat, cre, beh, cred, owned_i, owned_f, ev,
-                                               b, traced, log, log_n, jrow)
-                            first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                            r = _expose_traced(i, peer_creative[p, kind], src, idx, ck, ch, day, w, bought)
+                            first_buy, bought = _purchases(r, first_buy, bought)
                 if influencer_on and (act >> np.uint32(infl_platform)) & np.uint32(1):
                     prob = beh[B_INFL_REACH] * n_influencers / others
                     u = uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER, 0))
                     for q in range(binomial_from_uniform(contacts, prob, u)):
-                        r = _expose_traced(i, infl_creative, S_INFLUENCER, q, ck, ch, day, st, tr,
-                                    plat, cre, beh, cred, owned_i, owned_f, ev, b, traced, log, log_n, jrow)
-                        first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                        r = _expose_traced(i, infl_creative, S_INFLUENCER, q, ck, ch, day, w, bought)
+                        first_buy, bought = _purchases(r, first_buy, bought)
         # 3. The brand's organic posts, by each platform's mechanic.
         m = act
         while m != 0:
@@ -543,9 +540,9 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, f
             if hi == lo:
                 continue
             mech = np.int64(plat[p, P_MECH])
-            if mech == MECH_SOCIAL and (st.follows[i] & (np.uint32(1) << np.uint32(p))) == 0:
+            if mech == MECH_SOCIAL and (w.follows[i] & (np.uint32(1) << np.uint32(p))) == 0:
                 continue
-            if mech == MECH_SEARCH and st.stage[i] < 1 and tr.in_market[i] == 0:
+            if mech == MECH_SEARCH and w.stage[i] < 1 and w.in_market[i] == 0:
                 continue
             total = lib_cum[hi - 1]
             u = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 0))
@@ -554,9 +551,8 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, f
                 target = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 1 + q)) * total
                 pos = lo + np.searchsorted(lib_cum[lo:hi], target, side="right")
                 pos = min(pos, hi - 1)
-                r = _expose_traced(i, lib_creative[pos], S_ORGANIC, q, ck, ch, day, st, tr, plat,
-                            cre, beh, cred, owned_i, owned_f, ev, b, traced, log, log_n, jrow)
-                first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                r = _expose_traced(i, lib_creative[pos], S_ORGANIC, q, ck, ch, day, w, bought)
+                first_buy, bought = _purchases(r, first_buy, bought)
                 ev_post[ch, pos, 0] += 1.0
                 if r & R_ENGAGED:
                     ev_post[ch, pos, 1] += 1.0
@@ -564,79 +560,79 @@ def _day_chunk(ch, lo, hi, dkey, day, st, tr, g_indptr, g_indices, shared_any, f
         for l in range(ad_i.shape[0]):
             line = (ad_i[l, 0], ad_i[l, 1], ad_i[l, 2], ad_i[l, 3], ad_i[l, 4], ad_i[l, 5],
                     ad_i[l, 6], ad_i[l, 7], ad_i[l, 8], ad_i[l, 9])
-            w = _eligible_weight(day, act, st.hidden[i], st.stage[i], st.last_engaged_day[i],
-                                 st.last_touch_day[i], tr.segment[i], tr.in_market[i],
-                                 tr.professional[i], line, ad_f[l, AF_PRECISION])
-            if w <= 0.0:
+            weight = _eligible_weight(day, act, w.hidden[i], w.stage[i], w.last_engaged_day[i],
+                                 w.last_touch_day[i], w.segment[i], w.in_market[i],
+                                 w.professional[i], line, ad_f[l, AF_PRECISION])
+            if weight <= 0.0:
                 continue
             p = ad_i[l, A_PLATFORM]
             src = ad_i[l, A_SOURCE]
             u = uniform(ck, make_tag(DELIVERY, p, src, l))
-            p0 = ad_p0[l, 0] if w == 1.0 else ad_p0[l, 1]
-            k = min(poisson_with_p0(ad_f[l, AF_LAMBDA] * w, p0, u), ad_i[l, A_CAP])
+            p0 = ad_p0[l, 0] if weight == 1.0 else ad_p0[l, 1]
+            k = min(poisson_with_p0(ad_f[l, AF_LAMBDA] * weight, p0, u), ad_i[l, A_CAP])
             for q in range(k):
-                if st.hidden[i] != 0:
+                if w.hidden[i] != 0:
                     break  # the platform stops serving (and billing) ads the consumer hid
                 ev_line[ch, l] += 1.0
-                r = _expose_traced(i, ad_i[l, A_CREATIVE], src, l * 128 + q, ck, ch, day, st, tr,
-                            plat, cre, beh, cred, owned_i, owned_f, ev, b, traced, log, log_n, jrow)
-                first_buy = first_buy or (r & R_FIRST_PURCHASE) != 0
+                r = _expose_traced(i, ad_i[l, A_CREATIVE], src, l * 128 + q, ck, ch, day, w, bought)
+                first_buy, bought = _purchases(r, first_buy, bought)
         # 5. Word of mouth for tomorrow: reviews by new customers, referrals by advocates.
-        home = _home_platform(st.purchase_platform[i], tr.uses[i], public)
+        home = _home_platform(w.purchase_platform[i], w.uses[i], public)
         if home >= 0:
             hb = np.uint32(1) << np.uint32(home)
             # New customers review; later, customers keep mentioning the brand at talk_rate.
-            talk = beh[B_REVIEW] if first_buy else (beh[B_TALK] if st.stage[i] >= 4 else 0.0)
+            talk = beh[B_REVIEW] if first_buy else (beh[B_TALK] if w.stage[i] >= 4 else 0.0)
             if talk > 0.0 and uniform(ck, make_tag(SHARE, home, 0, 0)) < talk:
-                st.shared_now[i, K_REVIEW] |= hb
+                w.shared_now[i, K_REVIEW] |= hb
                 ev[ch, E_SHARES, home] += 1.0
-            if st.stage[i] == 5:
+            if w.stage[i] == 5:
                 rate = beh[B_REFERRAL] * (1.0 + beh[B_REFERRAL_ELASTICITY] * beh[B_REWARD] / beh[B_PRICE])
                 if uniform(ck, make_tag(SHARE, home, 0, 1)) < rate:
-                    st.shared_now[i, K_REFERRAL] |= hb
+                    w.shared_now[i, K_REFERRAL] |= hb
                     ev[ch, E_SHARES, home] += 1.0
         # 6. Retention: customers buy again on their repurchase cycle.
-        stage = st.stage[i]
+        stage = w.stage[i]
         stage_after_touches = stage
         retained = False
-        if stage >= 4 and b[0] == 0 and beh[B_REPURCHASE] > 0.0:
-            rate = beh[B_REPURCHASE] * (0.5 + st.trust[i])
+        if stage >= 4 and not bought and beh[B_REPURCHASE] > 0.0:
+            rate = beh[B_REPURCHASE] * (0.5 + w.trust[i])
             if owned_touch:
                 rate *= 1.0 + beh[B_OWNED_BOOST]
             if uniform(ck, make_tag(RETENTION, 0, 0, 0)) < rate:
                 price = beh[B_PRICE]
-                ap = st.purchase_platform[i]
-                st.purchases[i] += 1
-                st.revenue[i] += price
+                ap = w.purchase_platform[i]
+                w.purchases[i] += 1
+                w.revenue[i] += price
                 ev[ch, E_REVENUE, ap] += price
                 ev[ch, E_REPEAT, ap] += 1.0
                 retained = True
-                if stage == 4 and st.trust[i] >= beh[B_ADVOCATE_TRUST]:
+                if stage == 4 and w.trust[i] >= beh[B_ADVOCATE_TRUST]:
                     stage = 5
         # 7. Decay: trust drifts to baseline, fatigue recovers, untouched attention fades.
-        base = tr.baseline_trust[i]
-        st.trust[i] += (base - st.trust[i]) * beh[B_TRUST_DECAY]
-        st.fatigue[i] *= beh[B_FATIGUE_KEEP]
-        if st.last_touch_day[i] < day and (stage == 1 or stage == 2):
+        base = w.baseline_trust[i]
+        w.trust[i] += (base - w.trust[i]) * beh[B_TRUST_DECAY]
+        w.fatigue[i] *= beh[B_FATIGUE_KEEP]
+        if w.last_touch_day[i] < day and (stage == 1 or stage == 2):
             if uniform(ck, make_tag(DECAY, 0, 0, 0)) < beh[B_FORGET]:
                 stage -= 1
-        if stage == 3 and st.trust[i] < beh[B_TRUST_THRESHOLD]:
+        if stage == 3 and w.trust[i] < beh[B_TRUST_THRESHOLD]:
             stage = 2
-        st.stage[i] = stage
+        w.stage[i] = stage
         if traced.shape[0] != 0 and traced[i] != 0 and (retained or stage != stage_after_touches):
+            jrow = np.empty(N_JCOLS, dtype=np.int64)
             jrow[J_DAY], jrow[J_CONSUMER], jrow[J_PURPOSE] = day, i, -1
-            jrow[J_PLATFORM] = st.purchase_platform[i] if retained else -1
+            jrow[J_PLATFORM] = w.purchase_platform[i] if retained else -1
             jrow[J_SOURCE] = J_RETENTION if retained else J_DAY_END
             jrow[J_STAGE_BEFORE], jrow[J_STAGE_AFTER] = stage_after_touches, stage
             jrow[J_RESULT] = R_REPEAT_PURCHASE if retained else 0
-            jrow[J_TRUST_PPM] = np.int64(st.trust[i] * 1e6 + 0.5)
+            jrow[J_TRUST_PPM] = np.int64(w.trust[i] * 1e6 + 0.5)
             _journal(ch, jrow, log, log_n)
         # 8. Tallies.
         stage_counts[ch, stage] += 1
-        trust_sum[ch] += st.trust[i]
-        if not was_reached and st.reached[i] != 0:
+        trust_sum[ch] += w.trust[i]
+        if not was_reached and w.reached[i] != 0:
             new_reach[ch, 0] += 1
-        if not was_engaged and st.last_engaged_day[i] >= 0:
+        if not was_engaged and w.last_engaged_day[i] >= 0:
             new_reach[ch, 1] += 1
 
 

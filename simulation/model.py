@@ -28,7 +28,7 @@ from simulation.library import PostLibrary
 from simulation.metrics import STAGE_COLUMNS, TIMESERIES_COLUMNS, model_reporters, platform_day_row
 from simulation.scenario import Scenario
 from simulation.streams import day_key, run_key
-from simulation.structs import state_view, traits_view
+from simulation.structs import world
 
 MAX_CHUNKS = 256  # fixed work units of the kernels; independent of the thread count
 
@@ -88,8 +88,6 @@ class FunnelModel(mesa.Model):
                                            scenario.behavior.trait_sd, population_seq)
         self.traits = Traits(**{f: getattr(self.population, f) for f in Traits._fields})
         self.state = new_state(n, len(self.platform_names), self.population.baseline_trust)
-        # The kernels' views of the same arrays (see simulation.structs).
-        self._kstate, self._ktraits = state_view(self.state), traits_view(self.traits)
         self._compile_parameters()
         self.reach_total = 0  # consumers shown brand content so far
         self.engaged_total = 0  # consumers who engaged with the brand so far
@@ -247,47 +245,62 @@ class FunnelModel(mesa.Model):
         actions = self.brand.act(day)
         self.library.publish(actions.posts, day)
         dkey = day_key(self.key, day)
-        st, n_lines, n_plat = self.state, self.ad_i.shape[0], len(self.platform_names)
-        sums = np.zeros((self.n_chunks, n_lines))
-        K.sessions_and_eligibility(dkey, day, self.n_chunks, self._kstate, self._ktraits, self.plat,
-                                   self.ad_i, self.ad_f, sums)
-        eligible = sums.sum(axis=0)
-        self.ad_f[:, K.AF_LAMBDA] = np.where(eligible > 0,
-                                             actions.impressions / np.maximum(eligible, 1e-300), 0)
         if self.owned_i.shape[0]:
             self.owned_i[:, 2] = actions.sends.astype(np.int64)
         lib = self.library.today(day)
-        sharers = self._sharers() if self.graph.complete else np.zeros((n_plat, 3))
-        ev = np.zeros((self.n_chunks, K.N_EVENTS, n_plat))
-        ev_line = np.zeros((self.n_chunks, n_lines))
-        ev_post = np.zeros((self.n_chunks, lib.creative.shape[0], 2))
-        stage_counts = np.zeros((self.n_chunks, len(STAGE_COLUMNS)), dtype=np.int64)
-        trust_sum = np.zeros(self.n_chunks)
-        new_reach = np.zeros((self.n_chunks, 2), dtype=np.int64)  # newly reached, engaged
-        log, log_n = self.journal.buffers()
-        shared_any = np.empty(self.graph.n, dtype=np.uint32)
-        friend_any = np.zeros(self.graph.n, dtype=np.uint32)
-        K.friends_content(self.graph.indptr, self.graph.indices, st.shared_prev, st.influencer,
-                          actions.influencer_posts > 0, self.infl_platform, shared_any, friend_any)
-        K.exposures_and_responses(
-            dkey, day, self.n_chunks, self._kstate, self._ktraits, self.graph.indptr,
-            self.graph.indices,
-            shared_any, friend_any, self.graph.complete, float(self.graph.mean_degree), sharers,
-            actions.influencer_posts > 0, self.infl_platform, self.infl_creative,
-            self.n_influencers, self.plat, self.cre, self.beh, self.cred, lib.offsets,
-            lib.cumulative, lib.creative, self.ad_i, self.ad_f, self.owned_i, self.owned_f,
-            self.peer_creative, self.public, ev, ev_line, ev_post, stage_counts, trust_sum, new_reach,
-            self.journal.traced, log, log_n)
-        self.journal.collect(day, log, log_n)
+        w = self.world_for_day(bool(actions.influencer_posts > 0), lib)
+        # Pass A: sessions, and each ad line's eligible audience; then the lines' delivery rates.
+        K.sessions_and_eligibility(dkey, day, self.n_chunks, w)
+        eligible = self._sums.sum(axis=0)
+        self.ad_f[:, K.AF_LAMBDA] = np.where(eligible > 0,
+                                             actions.impressions / np.maximum(eligible, 1e-300), 0)
+        # Pass B: exposures and responses, word of mouth, retention and decay.
+        K.exposures_and_responses(dkey, day, self.n_chunks, w)
+        t = self._tallies
+        self.journal.collect(day, t["log"], t["log_n"])
         # Today's shares become tomorrow's feed.
+        st = self.state
         st.shared_prev[:] = st.shared_now
         st.shared_now[:] = 0
-        posts = ev_post.sum(axis=0)
+        posts = t["ev_post"].sum(axis=0)
         self.library.record(lib.post, posts[:, 0], posts[:, 1])
-        self._record_day(ev.sum(axis=0), ev_line.sum(axis=0), actions, stage_counts.sum(axis=0),
-                         float(trust_sum.sum()), new_reach.sum(axis=0))
+        self._record_day(t["ev"].sum(axis=0), t["ev_line"].sum(axis=0), actions,
+                         t["stage_counts"].sum(axis=0), float(t["trust_sum"].sum()),
+                         t["new_reach"].sum(axis=0))
         self.day += 1
         self.datacollector.collect(self)
+
+    def world_for_day(self, influencer_on: bool, lib):
+        """The kernels' view of today (:class:`simulation.structs.World`): the state, traits,
+        parameters and graph, friends' content, today's post library ``lib`` and fresh tallies
+        (kept in ``self._tallies`` and ``self._sums``)."""
+        st, g = self.state, self.graph
+        n_lines, n_plat, chunks = self.ad_i.shape[0], len(self.platform_names), self.n_chunks
+        shared_any = np.empty(g.n, dtype=np.uint32)
+        friend_any = np.zeros(g.n, dtype=np.uint32)
+        K.friends_content(g.indptr, g.indices, st.shared_prev, st.influencer, influencer_on,
+                          self.infl_platform, shared_any, friend_any)
+        log, log_n = self.journal.buffers()
+        self._sums = np.zeros((chunks, n_lines))
+        self._tallies = {
+            "ev": np.zeros((chunks, K.N_EVENTS, n_plat)), "ev_line": np.zeros((chunks, n_lines)),
+            "ev_post": np.zeros((chunks, lib.creative.shape[0], 2)),
+            "stage_counts": np.zeros((chunks, len(STAGE_COLUMNS)), dtype=np.int64),
+            "trust_sum": np.zeros(chunks),
+            "new_reach": np.zeros((chunks, 2), dtype=np.int64),  # newly reached, engaged
+            "log": log, "log_n": log_n,
+        }
+        w = world(
+            st, self.traits, indptr=g.indptr, indices=g.indices, shared_any=shared_any,
+            friend_any=friend_any, complete=bool(g.complete), mean_degree=float(g.mean_degree),
+            sharers=self._sharers() if g.complete else np.zeros((n_plat, 3)),
+            influencer_on=influencer_on, infl_platform=int(self.infl_platform),
+            infl_creative=int(self.infl_creative), n_influencers=int(self.n_influencers),
+            plat=self.plat, cre=self.cre, beh=self.beh, cred=self.cred, public=self.public,
+            peer_creative=self.peer_creative, lib_off=lib.offsets, lib_cum=lib.cumulative,
+            lib_creative=lib.creative, ad_i=self.ad_i, ad_f=self.ad_f, owned_i=self.owned_i,
+            owned_f=self.owned_f, sums=self._sums, traced=self.journal.traced, **self._tallies)
+        return w
 
     def _sharers(self) -> np.ndarray:
         """Consumers who shared yesterday, per platform and kind (for a well-mixed population)."""
