@@ -80,7 +80,7 @@ def stage_svg(ts: pd.DataFrame, days: int, audience: int) -> str:
     the model's daily timeseries (its Mesa DataCollector). A string, a few kilobytes: about a millisecond
     to make, against about 0.3 s for a matplotlib PNG, which under 20 sessions was most of the server's
     work (docs/web.md, "Under load")."""
-    w, h, left, right, top, bottom = 640, 300, 58, 12, 12, 34
+    w, h, left, right, top, bottom = 560, 290, 62, 12, 12, 36
     pw, ph = w - left - right, h - top - bottom
     days = max(int(days), 1)
     x = ts["day"].to_numpy(dtype=float) if len(ts) else np.zeros(0)
@@ -95,7 +95,7 @@ def stage_svg(ts: pd.DataFrame, days: int, audience: int) -> str:
         return top + ph * (1 - np.asarray(v, dtype=float) / ytop)
 
     out = [f'<svg viewBox="0 0 {w} {h}" width="100%" xmlns="http://www.w3.org/2000/svg" '
-           f'class="stage-svg" data-days="{len(ts)}" style="font:13px sans-serif">']
+           f'class="stage-svg" data-days="{len(ts)}" style="font:14px sans-serif">']
     for v in np.arange(0, ytop + ystep / 2, ystep):
         y = sy(v)
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
@@ -117,7 +117,7 @@ def stage_svg(ts: pd.DataFrame, days: int, audience: int) -> str:
             if len(ts) < 3:  # too few days for a line to show
                 out.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"/>'
                            for a, b in zip(xs, ys, strict=True))
-        lx, ly = left + pw - 250 + 85 * (k % 3), top + 10 + 14 * (k // 3)
+        lx, ly = left + pw - 282 + 95 * (k % 3), top + 10 + 16 * (k // 3)
         out.append(f'<rect x="{lx}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>'
                    f'<text x="{lx + 14}" y="{ly + 1}" fill="#333">{name}</text>')
     out.append("</svg>")
