@@ -67,7 +67,7 @@ class Client:
         self.ws = websockets_sync.connect(
             f"ws://127.0.0.1:{port}/jupyter/api/kernels/{self.kernel_id}/channels"
             f"?session_id={self.page_id}", additional_headers={"Cookie": self.cookie}, max_size=None,
-            max_queue=None, open_timeout=WAIT_S)
+            max_queue=None, open_timeout=WAIT_S).__enter__()  # (closed in close())
         self.states: dict[str, dict] = {}
         self.control = uuid.uuid4().hex
         self._send("comm_open", {"comm_id": self.control, "target_name": "solara.control", "data": {}})
