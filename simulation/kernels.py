@@ -216,7 +216,8 @@ def _sessions_chunk(ch, lo, hi, dkey, day, w):
             a = w.activity[w.segment[i], p]
             if w.professional[i] == 0:
                 a *= 1.0 - plat[p, P_PRO_FOCUS]
-            if uniform(ck, make_tag(SESSION, p, 0, 0)) < a:
+            # (a draw is needed only for 0 < a < 1: the same outcome, one hash fewer)
+            if a >= 1.0 or (a > 0.0 and uniform(ck, make_tag(SESSION, p, 0, 0)) < a):
                 act |= np.uint32(1) << np.uint32(p)
         w.active[i] = act
         for l in range(n_lines):
@@ -613,7 +614,7 @@ def _day_chunk(ch, lo, hi, dkey, day, w):
         w.trust[i] += (base - w.trust[i]) * beh[B_TRUST_DECAY]
         w.fatigue[i] *= beh[B_FATIGUE_KEEP]
         if w.last_touch_day[i] < day and (stage == 1 or stage == 2):
-            if uniform(ck, make_tag(DECAY, 0, 0, 0)) < beh[B_FORGET]:
+            if beh[B_FORGET] > 0.0 and uniform(ck, make_tag(DECAY, 0, 0, 0)) < beh[B_FORGET]:
                 stage -= 1
         if stage == 3 and w.trust[i] < beh[B_TRUST_THRESHOLD]:
             stage = 2
