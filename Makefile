@@ -29,6 +29,7 @@ lint: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[dev,bench]'   # NDlib and cynetdiff, for the side-by-side runs
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --record || exit 1; done
+	@echo "== the ratio table (also in benchmarks/RESULTS.md)"; $(BIN)/python benchmarks/ratios.py
 
 validate: $(BIN)/.installed
 	$(BIN)/funnelsim validate-model --out docs/validation.md

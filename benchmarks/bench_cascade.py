@@ -23,15 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import resource
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from common import clock, load, run_case  # noqa: E402
+from common import clock, load, machine, record, run_case  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 C, T, SEEDS, MAX_DAYS = 10.0, 0.15, 20, 200
@@ -124,7 +121,7 @@ def case_cynetdiff(n: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--record", action="store_true", help="print a section for RESULTS.md")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--case", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.case:
@@ -138,8 +135,11 @@ def main() -> None:
     lines = ["| nodes | engine | set-up wall / CPU (s) | run wall / CPU (s) | steps | final reach | "
              "reach vs funnelsim (tolerance) | funnelsim speed-up (CPU) | peak RSS (MB) | load avg |",
              "|---|---|---|---|---|---|---|---|---|---|"]
+    figures = []
     for n in args.sizes:
         rows = [run_case(__file__, e, str(n)) for e in ("funnelsim", "cynetdiff", "ndlib")]
+        figures.append({"nodes": n, **{f"{r['engine'].lower()}_cpu": r["run_cpu"] for r in rows},
+                        **{f"{r['engine'].lower()}_reach": r["reach"] for r in rows}})
         fs = rows[0]
         tol = 5 * 2 * math.sqrt(n)
         for r in rows:
@@ -154,15 +154,14 @@ def main() -> None:
         lines.append(f"| {n:,} | theory: giant component of bond percolation | | | | {theory:,.0f} "
                      f"| | | | |")
     table = "\n".join(lines)
-    if args.record:
-        print(f"## bench_cascade.py ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-              f"{os.cpu_count()} cores, one core per case)\n\nCommand: `.venv/bin/python "
-              f"benchmarks/bench_cascade.py --record`\n\nIndependent cascade on an Erdos-Renyi graph, "
-              f"mean degree {C:g}, edge probability T = {T}, {SEEDS} random seeds (the same graph and "
-              f"seeds for all engines). Speed-up = engine's run CPU time / funnelsim's (> 1: funnelsim "
-              f"faster). Targets: >= 100x vs NDlib, within 2x of cynetdiff.\n")
     print(table)
-
+    if args.record:
+        head = (f"## bench_cascade.py ({machine()}, one core per case)\n\nCommand: `.venv/bin/python "
+                f"benchmarks/bench_cascade.py --record`\n\nIndependent cascade on an Erdos-Renyi "
+                f"graph, mean degree {C:g}, edge probability T = {T}, {SEEDS} random seeds (the same "
+                f"graph and seeds for all engines). Speed-up = engine's run CPU time / funnelsim's "
+                f"(> 1: funnelsim faster). Targets: >= 100x vs NDlib, within 2x of cynetdiff.\n\n")
+        record("bench_cascade", head + table + "\n", {"rows": figures})
 
 if __name__ == "__main__":
     main()

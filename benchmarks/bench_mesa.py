@@ -22,13 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
-import time
 from pathlib import Path
 
-from common import clock, load, peak_mb, run_case  # noqa: E402
+from common import clock, load, machine, peak_mb, record, run_case  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 P, Q, K, DAYS = 0.002, 0.1, 10, 90
@@ -133,14 +130,16 @@ def main() -> None:
             f"{fs['adopters'][-1]:,} / {mesa_adopt} | {fs['peak_mb']:.0f} / {me['peak_mb']:.0f} | "
             f"{fs['load']} ; {me['load']} | >= 100x |")
     table = "\n".join(lines)
+    print(table)
     if args.record:
         cmd = ".venv/bin/python benchmarks/bench_mesa.py --record" + (" --full" if args.full else "")
-        print(f"## bench_mesa.py ({time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} "
-              f"cores, one core per case)\n\nCommand: `{cmd}`\n\nRules: Bass diffusion on an "
-              f"Erdos-Renyi graph of mean degree {K}, p = {P} (ads), q = {Q} (each adopted friend "
-              f"persuades with q / k a day), {DAYS} days; the same graph for both engines.\n")
-    print(table)
-
+        head = (f"## bench_mesa.py ({machine()}, one core per case)\n\nCommand: `{cmd}`\n\n"
+                f"Rules: Bass diffusion on an Erdos-Renyi graph of mean degree {K}, p = {P} (ads), "
+                f"q = {Q} (each adopted friend persuades with q / k a day), {DAYS} days; the same "
+                f"graph for both engines.\n\n")
+        record("bench_mesa", head + table + "\n", {"rows": [
+            {"consumers": size, "funnelsim_cpu": fs["run_cpu"], "mesa_cpu": mesa_cpu,
+             "mesa_measured": how == "measured"} for size, fs, me, mesa_cpu, mesa_wall, how in rows]})
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import record  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [(10_000, True), (100_000, False), (100_000, True)]
 
@@ -73,20 +75,8 @@ def main() -> None:
                 f"{os.cpu_count()} cores, NUMBA_NUM_THREADS={args.threads})\n\n"
                 f"Command: `.venv/bin/python benchmarks/bench_run.py --record`\n\n")
         load = os.getloadavg()[0]
-        record_section(ROOT / "benchmarks" / "RESULTS.md", "bench_run",
-                       head + table + f"\n\nLoad average at the end: {load:.1f}.\n")
-
-
-def record_section(path: Path, name: str, text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (between its markers), keeping the rest."""
-    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-    body = path.read_text() if path.exists() else "# Benchmark results\n"
-    block = f"{start}\n{text.rstrip()}\n{end}"
-    if start in body and end in body:
-        body = body[:body.index(start)] + block + body[body.index(end) + len(end):]
-    else:
-        body = body.rstrip() + "\n\n" + block + "\n"
-    path.write_text(body)
+        record("bench_run", head + table + f"\n\nLoad average at the end: {load:.1f}.\n",
+               {"rows": rows})
 
 
 if __name__ == "__main__":

@@ -30,14 +30,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from common import clock, load, peak_mb, run_case  # noqa: E402
+from common import clock, load, machine, peak_mb, record, run_case  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = ROOT / "scenarios" / "product_launch.yaml"
@@ -249,14 +248,22 @@ def main() -> None:
                      f"({stream_s * 1e3:.1f} ms) | {day / stream_s:.0f}x | <= 10x |")
     out.extend(lines)
     table = "\n".join(out)
+    print(table)
     if args.record:
         cmd = "NUMBA_NUM_THREADS=1 (set per case) .venv/bin/python benchmarks/bench_scale.py --record"
         if args.days_1m != 90:
             cmd += f" --days-1m {args.days_1m}"
-        print(f"## bench_scale.py ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-              f"{os.cpu_count()} cores, one core per case)\n\nCommand: `{cmd}`\n")
-    print(table)
-
+        figures = {
+            "graphs": [{k: g[k] for k in ("consumers", "edges", "cpu_s", "wall_s")} for g in graphs],
+            "models": [{"consumers": m["consumers"], "days": m["days"], "run_cpu": sum(m["day_cpu"]),
+                        "peak_mb": m["peak_mb"], "stream_ratio": sum(m["day_cpu"]) / m["days"] / (
+                            (m["state_bytes"] + m["csr_bytes"]) / (bw["gb_s"] * 1e9))}
+                       for m in models],
+            "exponent": _fit(x, per_day_cpu) if len(models) >= 2 else None,
+            "import_cpu": imported["cpu_s"], "import_edges": imported["edges"],
+        }
+        record("bench_scale", f"## bench_scale.py ({machine()}, one core per case)\n\n"
+               f"Command: `{cmd}`\n\n{table}\n", figures)
 
 if __name__ == "__main__":
     main()

@@ -66,7 +66,7 @@ def in_process(plan, count: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--record", action="store_true", help="print the Markdown section")
-    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--size", type=int, default=10_000)
     ap.add_argument("--days", type=int, default=60)
     args = ap.parse_args()
@@ -104,6 +104,12 @@ def main() -> None:
     lines += ["", f"Same runs in a plain loop in one process: {serial:.3f} s per run. Tables "
                   f"from 1 and 2 workers identical (ignoring timings): {same}."]
     print("\n".join(lines))
+    if args.record:
+        from common import record
+
+        record("bench_sweep", "\n".join(lines) + "\n",
+               {"speedup": speedup, "overhead_ms": [r["overhead_ms"] for r in rows],
+                "runs": plan.n_runs, "identical": bool(same)})
 
 
 if __name__ == "__main__":

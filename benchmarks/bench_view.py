@@ -3,13 +3,14 @@
 
 The page is rendered in-process with Solara (``solara.render``, the same components and the same render
 path as the server, without a browser): a Step is the engine's day plus the synchronous re-render of
-every panel (KPI cards, Mesa's stage plot encoded to PNG, funnel, platform table, network colours,
-journey, compare). Browser paint time is not included; the browser tests show it is small next to this.
+every panel (KPI cards, the SVG stage chart from Mesa's DataCollector, funnel, platform table,
+network colours, journey, compare). Browser paint time is not included; the browser tests show it
+is small next to this.
 
     python benchmarks/bench_view.py [--record] [--steps N]
 
-``--record`` is accepted for ``make bench``; the script prints a markdown section either way and writes
-no file (paste it into benchmarks/RESULTS.md).
+The script prints a markdown section; ``--record`` also writes it to benchmarks/RESULTS.md (and its
+figures to benchmarks/out/bench_view.json for the ratio table).
 """
 
 from __future__ import annotations
@@ -79,24 +80,27 @@ def main() -> None:
     session.run_to_end()
     run_s = time.perf_counter() - t0
     days = model.day
-    journal_mb = model.day_log.nbytes / 1e6
 
     med, worst = statistics.median(steps), max(steps)
-    print("## Web view (benchmarks/bench_view.py)\n")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, solara {solara.__version__}; page rendered in-process; "
-          f"load average during the run {load} (other work on the machine slows every figure).\n")
-    print("| measure | result | target |")
-    print("| --- | --- | --- |")
-    print(f"| 10,000 consumers: step + redraw, median of {len(steps)} | {med:.3f} s "
-          f"(engine {statistics.median(engine):.3f} s, redraw {med - statistics.median(engine):.3f} s) "
-          f"| < 0.5 s {'ok' if med < 0.5 else 'MISSED'} |")
-    print(f"| 10,000 consumers: step + redraw, slowest | {worst:.3f} s | |")
-    print(f"| 20,000 consumers: run to the end ({days} days) + redraw | {run_s:.2f} s | < 5 s "
-          f"{'ok' if run_s < 5 else 'MISSED'} |")
-    print(f"| journey log after {days} days at 20,000 consumers | {journal_mb:.1f} MB | |")
+    lines = [
+        "## Web view (benchmarks/bench_view.py)", "",
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, solara {solara.__version__}; page rendered in-process; "
+        f"load average during the run {load} (other work on the machine slows every figure).", "",
+        "| measure | result | target |", "| --- | --- | --- |",
+        f"| 10,000 consumers: step + redraw, median of {len(steps)} | {med:.3f} s "
+        f"(engine {statistics.median(engine):.3f} s, redraw {med - statistics.median(engine):.3f} s) "
+        f"| < 0.5 s {'ok' if med < 0.5 else 'MISSED'} |",
+        f"| 10,000 consumers: step + redraw, slowest | {worst:.3f} s | |",
+        f"| 20,000 consumers: run to the end ({days} days) + redraw | {run_s:.2f} s | < 5 s "
+        f"{'ok' if run_s < 5 else 'MISSED'} |",
+    ]
+    print("\n".join(lines))
+    if args.record:
+        from common import record
 
+        record("bench_view", "\n".join(lines) + "\n", {"step_median_s": med, "run_to_end_s": run_s})
 
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import resource
 import subprocess
 import sys
@@ -38,3 +39,29 @@ def run_case(script: str, *case: str) -> dict:
         sys.stderr.write(out.stderr)
         raise SystemExit(f"case {case} failed")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+FIGURES = ROOT / "benchmarks" / "out"  # each benchmark's headline figures, read by ratios.py
+
+
+def machine() -> str:
+    """One line about the machine and the moment, for a section's heading."""
+    return (f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
+            f"load {load()}")
+
+
+def record(name: str, text: str, figures: dict | None = None) -> None:
+    """Replace benchmark ``name``'s section of RESULTS.md (between its markers), keeping the rest,
+    and save its headline figures to ``benchmarks/out/<name>.json`` for the ratio table."""
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    body = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    block = f"{start}\n{text.rstrip()}\n{end}"
+    if start in body and end in body:
+        body = body[:body.index(start)] + block + body[body.index(end) + len(end):]
+    else:
+        body = body.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(body)
+    if figures is not None:
+        FIGURES.mkdir(exist_ok=True)
+        (FIGURES / f"{name}.json").write_text(json.dumps(figures, indent=1))
