@@ -400,7 +400,8 @@ def read_graph(path: str | Path, fmt: str | None = None) -> SocialGraph:
     extension before the compression's, e.g. ``edges.graphml.gz``).
 
     Node ids are labels, whatever their size (relabelled 0..n-1, so an id of 10**12 sizes
-    nothing); self-loops and repeated edges are dropped. Refused: a path that is not a regular
+    nothing); repeated edges are dropped. Refused: an edge from a node to itself (naming the
+    line, or the node for GraphML and GEXF), a path that is not a regular
     file, text past :data:`MAX_EDGELIST_BYTES` (edge lists) or :data:`MAX_XML_GRAPH_BYTES`
     (GraphML, GEXF) - checked on the file's size before reading and again while reading, so a
     compressed bomb stops at the cap - more than :data:`MAX_GRAPH_NODES` nodes, and a file with
@@ -429,10 +430,12 @@ def read_graph(path: str | Path, fmt: str | None = None) -> SocialGraph:
             g = g.to_undirected()
         if g.number_of_nodes() > MAX_GRAPH_NODES:
             raise GraphFileError(f"more than {MAX_GRAPH_NODES:,} nodes")
+        loop = next(iter(nx.selfloop_edges(g)), None)
+        if loop is not None:
+            raise GraphFileError(_self_loop_message(str(loop[0])))
         graph = from_networkx(g)
     if graph.n_edges == 0:
-        raise GraphFileError("the file has no edge between two different nodes (self-loops are "
-                             "dropped)")
+        raise GraphFileError("the file has no edge between two different nodes")
     return graph
 
 
@@ -517,6 +520,8 @@ def read_edgelist(path: Path) -> SocialGraph:
         _raise_bad_line(path)
     if df.shape[0] == 0:
         raise GraphFileError("the file has no edges")
+    if (df["u"] == df["v"]).any():
+        _raise_self_loop(path)
     codes, labels = pd.factorize(pd.concat([df["u"], df["v"]], ignore_index=True))
     if labels.shape[0] > MAX_GRAPH_NODES:
         raise GraphFileError(f"more than {MAX_GRAPH_NODES:,} nodes")
@@ -528,17 +533,45 @@ def read_edgelist(path: Path) -> SocialGraph:
     return from_edges(labels.shape[0], codes[:half], codes[half:], labels=labels_out)
 
 
+#: Characters of a file's line (or node id) quoted in a message; the rest is cut.
+EXCERPT_CHARS = 32
+
+
+def _excerpt(text: str) -> str:
+    """A short, printable quotation of the file's text: at most :data:`EXCERPT_CHARS` characters,
+    control and other unprintable characters escaped (repr), longer text cut with ``...``."""
+    text = text.strip()
+    short = repr(text[:EXCERPT_CHARS])
+    return f"{short}... ({len(text):,} characters)" if len(text) > EXCERPT_CHARS else short
+
+
 def _raise_bad_line(path: Path) -> None:
     with io.TextIOWrapper(_open_capped(path, MAX_EDGELIST_BYTES), encoding="utf-8",
                           errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
             text = line.split("#", 1)[0].strip()
             if text and len(text.split()) < 2:
-                raise GraphFileError(f"expected two node ids, got {line.strip()!r}", line=number)
+                raise GraphFileError(f"expected two node ids, got {_excerpt(line)}", line=number)
             if text and len(text.split()) > 3:
                 raise GraphFileError(
-                    f"expected two node ids (and an optional weight), got {line.strip()!r}",
+                    f"expected two node ids (and an optional weight), got {_excerpt(line)}",
                     line=number)
+
+
+def _self_loop_message(node: str) -> str:
+    return (f"an edge from node {_excerpt(node)} to itself: self-loops are not allowed (a consumer "
+            "is not their own contact); remove that edge from the file")
+
+
+def _raise_self_loop(path: Path) -> None:
+    """Name the first line of an edge list whose two node ids are equal."""
+    with io.TextIOWrapper(_open_capped(path, MAX_EDGELIST_BYTES), encoding="utf-8",
+                          errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            ids = line.split("#", 1)[0].split()
+            if len(ids) >= 2 and ids[0] == ids[1]:
+                raise GraphFileError(_self_loop_message(ids[0]), line=number)
+    raise GraphFileError("the file has an edge from a node to itself: self-loops are not allowed")
 
 
 @njit(cache=True)

@@ -237,6 +237,10 @@ class Influencers(Creative):
     fee: NonNegative = Field(0.0, description="$ per influencer per post")
     campaign_days: int | None = Field(
         None, ge=1, le=3650, description="influencers post during the first N days (null: all)")
+    ids: list[Annotated[int, Field(ge=0)]] | None = Field(
+        None, max_length=100_000,
+        description="explicit consumer ids (0-based graph nodes) to seed; overrides count and "
+                    "selection (e.g. the picks of funnelsim optimize --over influencers)")
     purpose: PurposeName = "trust"
 
 
@@ -631,6 +635,15 @@ def _resolve_paths(scenario: Scenario, base_dir: Path, label: str) -> Scenario:
             "audience.network.file", "a relative path must stay inside the scenario's folder",
             value=net.file, suggestion="move the file next to the scenario, or give an absolute path")])
     path = (base_dir / net.file).resolve()
+    # ...and so does the file it names: a symbolic link inside the folder (data/etc -> /etc) must
+    # not lead out of it either. The check is on the resolved location, after every link.
+    folder = base_dir.resolve()
+    if not Path(net.file).is_absolute() and not path.is_relative_to(folder):
+        raise ScenarioError(label, [Problem(
+            "audience.network.file", "a relative path must stay inside the scenario's folder, "
+            f"but it leads through a symbolic link to {path}, outside {folder}",
+            value=net.file, suggestion="copy the file next to the scenario, or give its absolute "
+                                       "path")])
     if not path.is_file():
         raise ScenarioError(label, [Problem("audience.network.file", "graph file not found",
                                             value=net.file,

@@ -4,8 +4,10 @@
   objects, self-referencing aliases, a graph path that climbs out of the scenario's folder) are each
   refused with one message naming the file and the line or key path, exit code 2 from ``validate``
   and ``run``, in bounded time (< 10 s) and memory (< 500 MB growth, sampled while loading).
-* Graph files with a huge node id (10**12, 10**29) and a self-loop load in bounded memory: ids are
-  labels, not indices, so nothing is sized by them; the self-loop is dropped (tests/test_network.py).
+* Graph files with a huge node id (10**12, 10**29) load in bounded memory: ids are labels, not
+  indices, so nothing is sized by them; a self-loop is refused naming its line (tests/test_network.py).
+* A graph path must stay inside the scenario's folder, in its text and where it resolves to: a
+  symbolic link inside the folder that leads out of it is refused, and no file content is quoted.
 * A run leaves the global ``random`` and ``numpy.random`` states untouched (as NetworkX tests it);
   the small flagship gives byte-identical summary.json and timeseries.csv in this process and in
   two others with NUMBA_NUM_THREADS=1 and 2.
@@ -223,11 +225,14 @@ def test_set_values_are_bounded_too():
 
 
 def test_graph_with_huge_ids_and_a_self_loop(tmp_path):
-    """Node ids are labels (relabelled 0..n-1), so 10**12 sizes nothing; the self-loop is dropped."""
-    from agents.network import read_graph
+    """Node ids are labels (relabelled 0..n-1), so 10**12 sizes nothing; a self-loop is refused."""
+    from agents.network import GraphFileError, read_graph
     from simulation.model import build_graph
 
-    (tmp_path / "g.txt").write_text(f"{10**12} 1\n1 2\n2 2\n2 3\n{10**29} {10**29 + 1}\n")
+    (tmp_path / "loop.txt").write_text(f"{10**12} 1\n{10**29} {10**29}\n")
+    with pytest.raises(GraphFileError, match=f"line 2: an edge from node '{10**29}' to itself"):
+        read_graph(tmp_path / "loop.txt")
+    (tmp_path / "g.txt").write_text(f"{10**12} 1\n1 2\n2 3\n{10**29} {10**29 + 1}\n")
     (tmp_path / "s.yaml").write_text("name: g\naudience:\n  network: {file: g.txt}\n"
                                      "  segments: [{name: all, share: 1, platforms: {facebook: 0.5}}]\n")
     start = time.perf_counter()
@@ -253,6 +258,40 @@ def test_graph_path_rule(tmp_path):
     (tmp_path / "data" / "s.yaml").write_text(text)
     with pytest.raises(ScenarioError, match="must stay inside the scenario's folder"):
         load_scenario(tmp_path / "data" / "s.yaml")
+
+
+def test_graph_path_through_a_symbolic_link_out_of_the_folder_refused(tmp_path):
+    """``data/etc -> /etc`` passes the rule on the path's text; the resolved location is checked too:
+    refused from ``load_scenario`` and ``funnelsim run`` (exit 2, the key path, the value, nothing
+    of the file quoted). A link that stays inside the folder is fine."""
+    from simulation.cli import app
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    folder = tmp_path / "scenario"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "etc").symlink_to(outside, target_is_directory=True)
+    (folder / "data" / "g.txt").write_text("1 2\n2 3\n")
+    (folder / "data" / "inside.txt").symlink_to(folder / "data" / "g.txt")
+    body = "  segments: [{name: all, share: 1, platforms: {facebook: 0.5}}]\n"
+    for name, file in (("via_folder", "data/etc/passwd"), ("via_file", "data/passwd_link")):
+        if name == "via_file":
+            (folder / "data" / "passwd_link").symlink_to(outside / "passwd")
+        scenario = folder / f"{name}.yaml"
+        scenario.write_text(f"name: s\naudience:\n  network: {{file: {file}}}\n{body}")
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(scenario)
+        message = str(info.value)
+        assert message.startswith(f"{scenario}: audience.network.file: a relative path must stay "
+                                  "inside the scenario's folder"), message
+        assert file in message and "symbolic link" in message and "absolute path" in message
+        result = CliRunner().invoke(app, ["run", str(scenario), "--out", str(tmp_path / "out")])
+        assert result.exit_code == 2 and "audience.network.file" in result.stderr, result.stderr
+        assert "root:" not in result.stderr and "Traceback" not in result.stderr
+        assert not (tmp_path / "out").exists()
+    (folder / "ok.yaml").write_text(f"name: s\naudience:\n  network: {{file: data/inside.txt}}\n{body}")
+    assert load_scenario(folder / "ok.yaml").audience.network.file == str(folder / "data" / "g.txt")
 
 
 def test_graphml_entity_bomb_refused(tmp_path):

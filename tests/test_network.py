@@ -61,11 +61,44 @@ def test_edgelist_malformed_line_named(tmp_path):
         read_graph(path)
 
 
-def test_edgelist_drops_self_loops_and_duplicates(tmp_path):
+def test_edgelist_drops_duplicates(tmp_path):
     path = tmp_path / "e.txt"
-    path.write_text("a b\nb a\nc c\nb c\n")
+    path.write_text("a b\nb a\nb c\nc b\n")
     g = read_graph(path)
     assert g.n == 3 and g.n_edges == 2
+
+
+def test_self_loops_refused_naming_the_line_or_node(tmp_path):
+    """Issue 9: an edge from a node to itself is refused, not dropped: the edge list's line (past
+    comments and blank lines), or the node of a GraphML or GEXF file."""
+    path = tmp_path / "e.txt"
+    path.write_text("# comment\na b\n\nb c  # x\nc c\nd e\n")
+    with pytest.raises(GraphFileError, match=r"^line 5: an edge from node 'c' to itself"):
+        read_graph(path)
+    g = nx.Graph([("n1", "n2"), ("n2", "n2")])
+    for ext, writer in (("graphml", nx.write_graphml), ("gexf", nx.write_gexf)):
+        writer(g, tmp_path / f"g.{ext}")
+        with pytest.raises(GraphFileError, match="an edge from node 'n2' to itself"):
+            read_graph(tmp_path / f"g.{ext}")
+    nx.write_graphml(nx.DiGraph([(1, 2), (2, 2)]), tmp_path / "d.graphml.gz")
+    with pytest.raises(GraphFileError, match="self-loops are not allowed"):
+        read_graph(tmp_path / "d.graphml.gz")
+
+
+def test_real_facebook_graph_has_no_self_loops():
+    text = (SCENARIOS / "data" / "facebook_combined.txt").read_text().split()
+    assert not any(u == v for u, v in zip(text[::2], text[1::2], strict=True))
+
+
+def test_bad_line_quoted_short_and_printable(tmp_path):
+    """A malformed line is quoted in at most 32 characters, control characters escaped."""
+    path = tmp_path / "e.txt"
+    path.write_text("1 2\n" + "secret\x1b[2J" * 1000 + "\n")
+    with pytest.raises(GraphFileError) as info:
+        read_graph(path)
+    message = str(info.value)
+    assert message.startswith("line 2: expected two node ids") and len(message) < 120, message
+    assert "\x1b" not in message and "\\x1b" in message and "(10,000 characters)" in message
 
 
 def test_effective_size_counts_non_redundant_friends():

@@ -450,7 +450,7 @@ def _graph_cases(folder: Path) -> dict[str, tuple[Path, str]]:
             fh.write(line)
     cases["gzip_bomb"] = (bomb, "text read from the graph file is larger than")
     (folder / "loops.txt").write_text("1 1\n2 2\n1000000000 1000000000\n")
-    cases["self_loops_only"] = (folder / "loops.txt", "no edge between two different nodes")
+    cases["self_loops_only"] = (folder / "loops.txt", "line 1: an edge from node '1' to itself")
     (folder / "folder.txt").mkdir()
     cases["not_a_file"] = (folder / "folder.txt", "not a regular file")
     return cases
