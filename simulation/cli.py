@@ -38,7 +38,7 @@ SetOption = Annotated[
 
 
 def _fail(error: Exception) -> None:
-    err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+    err_console.print(f"error: {error}", markup=False, highlight=False, emoji=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -191,7 +191,8 @@ def validate(
                               highlight=False, soft_wrap=True)
         except FunnelsimError as exc:
             bad += 1
-            err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            err_console.print(f"error: {exc}", markup=False, highlight=False, emoji=False,
+                              soft_wrap=True)
     if bad:
         raise typer.Exit(code=2)
 
@@ -320,7 +321,7 @@ def main() -> None:
     try:
         app()
     except FunnelsimError as exc:  # pragma: no cover - commands catch their own
-        err_console.print(f"error: {exc}", markup=False)
+        err_console.print(f"error: {exc}", markup=False, highlight=False, emoji=False, soft_wrap=True)
         sys.exit(2)
 
 

@@ -294,6 +294,35 @@ def test_graph_path_through_a_symbolic_link_out_of_the_folder_refused(tmp_path):
     assert load_scenario(folder / "ok.yaml").audience.network.file == str(folder / "data" / "g.txt")
 
 
+ODD_TEXT = ":x: :thumbs_up: [bold]b[/bold] 1.5 'q' http://h/:smile:"
+
+
+@pytest.mark.parametrize("module", ["simulation.cli", "simulation.experiments.commands",
+                                    "simulation.calibration.commands",
+                                    "simulation.optimization.commands"])
+def test_error_messages_printed_verbatim(module, capsys):
+    """A message (a file name, a value from the user's file) is printed as it is: no emoji codes
+    replaced (``:x:`` is not an emoji), no markup, exit code 2."""
+    import importlib
+
+    import typer
+
+    fail = importlib.import_module(module)._fail
+    with pytest.raises(typer.Exit) as info:
+        fail(FunnelsimError("f:x:.yaml", ODD_TEXT))
+    assert info.value.exit_code == 2
+    assert capsys.readouterr().err == f"error: f:x:.yaml: {ODD_TEXT}\n"
+
+
+def test_validate_and_run_print_file_names_verbatim(tmp_path):
+    missing = tmp_path / "plan :x: :smile:.yaml"
+    for command in ("validate", "run"):
+        result = CliRunner().invoke(app_(), [command, str(missing), "--out", str(tmp_path / "o")]
+                                    if command == "run" else [command, str(missing)])
+        assert result.exit_code == 2 and str(missing) in result.stderr, result.stderr
+        assert "\u274c" not in result.stderr and "\U0001f604" not in result.stderr
+
+
 def test_graphml_entity_bomb_refused(tmp_path):
     from agents.network import GraphFileError, read_graph
 

@@ -22,7 +22,7 @@ err_console = Console(stderr=True)
 
 
 def _fail(error: Exception) -> None:
-    err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+    err_console.print(f"error: {error}", markup=False, highlight=False, emoji=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -88,7 +88,8 @@ def calibrate(
     else:
         _print(cal, folder, FILES)
     for note in cal.warnings:
-        err_console.print(f"warning: {note}", markup=False, highlight=False, soft_wrap=True)
+        err_console.print(f"warning: {note}", markup=False, highlight=False, emoji=False,
+                          soft_wrap=True)
 
 
 def _scenario_name(path: Path, sets: list[str]) -> str:

@@ -36,7 +36,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable ou
 
 
 def _fail(error: Exception) -> None:
-    err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+    err_console.print(f"error: {error}", markup=False, highlight=False, emoji=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 

@@ -23,7 +23,7 @@ err_console = Console(stderr=True)
 
 
 def _fail(error: Exception) -> None:
-    err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+    err_console.print(f"error: {error}", markup=False, highlight=False, emoji=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
