@@ -105,7 +105,9 @@ _FILE_MODE = _file_mode()
 
 def write_outputs(result, folder: Path) -> list[Path]:
     """Write the run's files into ``folder``. Each file appears whole or not at all: it is
-    written to a temporary file in the same folder and renamed into place."""
+    written to a temporary file in the same folder (``.NAME.PID.*.tmp``), flushed to disk (fsync)
+    and renamed into place; the folder is fsync'd after the renames where the system allows it.
+    Temporary files that an earlier, killed write left (their process is gone) are removed first."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {
         "summary.json": lambda p: p.write_text(json.dumps(result.summary, indent=2) + "\n"),
@@ -113,19 +115,66 @@ def write_outputs(result, folder: Path) -> list[Path]:
         "platforms.csv": lambda p: result.platforms.to_csv(p, index=False),
         "funnel.png": lambda p: _save_figure(result, p),
     }
+    _remove_stale_temporaries(folder, files)
     written = []
     for name, writer in files.items():
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder)
         os.close(fd)
         try:
             writer(Path(tmp))
             os.chmod(tmp, _FILE_MODE)  # mkstemp makes files private; outputs follow the umask
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
             os.replace(tmp, folder / name)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         written.append(folder / name)
+    _fsync_folder(folder)
     return written
+
+
+def _remove_stale_temporaries(folder: Path, names) -> None:
+    """Remove ``.NAME.*.tmp`` files of a write that was killed: those whose process (the PID in
+    the name) is gone, and those of the earlier naming, without a PID. A concurrent writer's files
+    (its process alive) are left alone."""
+    for name in names:
+        for path in folder.glob(f".{name}.*.tmp"):
+            pid = path.name[len(name) + 2:].split(".", 1)[0]
+            if pid.isdigit() and _process_alive(int(pid)):
+                continue
+            try:
+                path.unlink()
+            except OSError:  # gone already (another writer cleaned it), or not ours to remove
+                pass
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would end the process there: keep its files
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive, another user's
+        return True
+    return True
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the renames durable (POSIX); folders cannot be opened or fsync'd everywhere."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _save_figure(result, path: Path) -> None:

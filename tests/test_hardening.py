@@ -437,8 +437,58 @@ def test_sigkill_during_write_outputs_leaves_no_partial_file(flagship_result, tm
         child.join()
         assert child.exitcode == -signal.SIGKILL
         _check_final_files(folder, reference)
-        leftovers += len([p for p in folder.iterdir() if p.name.endswith(".tmp")])
+        if any(p.name.endswith(".tmp") for p in folder.iterdir()):
+            leftovers += 1
+            left = folder
     assert leftovers > 0, "no kill landed while a file was being written"
+    from simulation.cli import write_outputs
+
+    write_outputs(result, left)  # the next write into the folder removes the killed one's leftovers
+    assert not [p.name for p in left.iterdir() if p.name.endswith(".tmp")]
+    _check_final_files(left, reference)
+
+
+def test_write_outputs_fsyncs_before_rename_and_removes_stale_temporaries(flagship_result, tmp_path,
+                                                                          monkeypatch):
+    """Each temporary file is fsync'd before it is renamed into place, then the folder; temporary
+    files left by a killed write (process gone, or the earlier names without a PID) are removed,
+    those of a live writer and other files are kept."""
+    import sys
+
+    from simulation.cli import write_outputs
+
+    result, reference, _ = flagship_result
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = [f".summary.json.{gone.pid}.ab12cd_e.tmp", ".funnel.png.x8_k2mq0.tmp"]
+    kept = [f".timeseries.csv.{os.getppid()}.zz9.tmp", ".notes.txt.1.tmp", "summary.json.tmp", "mine.csv"]
+    for name in stale + kept:
+        (tmp_path / name).write_text("old")
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        info = os.fstat(fd)
+        events.append(("fsync", "folder" if os.path.isdir(tmp_path) and
+                       info.st_ino == os.stat(tmp_path).st_ino else info.st_ino))
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", os.stat(src).st_ino, Path(dst).name))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    write_outputs(result, tmp_path)
+    monkeypatch.undo()
+    names = ["summary.json", "timeseries.csv", "platforms.csv", "funnel.png"]
+    assert [e[2] for e in events if e[0] == "replace"] == names
+    for i, event in enumerate(events):
+        if event[0] == "replace":
+            assert events[i - 1] == ("fsync", event[1]), events  # the same file, just before
+    assert events[-1] == ("fsync", "folder"), events
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept + names)
+    _check_final_files(tmp_path, reference)
 
 
 def test_sigkill_of_funnelsim_run_leaves_no_partial_file(flagship_result, tmp_path):
