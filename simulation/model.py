@@ -205,11 +205,12 @@ class FunnelModel(mesa.Model):
         influencers = None
         self.infl_platform, self.infl_creative, self.n_influencers = 0, 0, 0
         inf = s.influencers
-        if inf is not None and inf.count > 0:
+        if inf is not None and (inf.count > 0 or inf.ids):
             p = idx[inf.platform]
             self.infl_platform = p
             self.infl_creative = self._creative(p, inf.format, inf.hook, inf.purpose, inf.quality)
-            chosen = self._select_influencers(inf.count, inf.selection, influencer_seq)
+            chosen = (self._explicit_influencers(inf.ids) if inf.ids else
+                      self._select_influencers(inf.count, inf.selection, influencer_seq))
             self.state.influencer[chosen] = 1
             # Seeded influencers were briefed by the brand: they start engaged with it.
             self.state.stage[chosen] = np.maximum(self.state.stage[chosen], 2)
@@ -227,6 +228,23 @@ class FunnelModel(mesa.Model):
              for p in range(len(self.platform_names))], dtype=np.int64).reshape(-1, 3)
         self.cre = np.array(self._creatives, dtype=np.float64).reshape(-1, K.N_CCOLS)
         self.brand = Brand(self, organic, ads, influencers, owned)
+
+    def _explicit_influencers(self, ids: list[int]) -> np.ndarray:
+        """The consumers named by ``strategy.influencers.ids`` (checked against the graph)."""
+        n = self.graph.n
+        problems = [Problem(f"strategy.influencers.ids.{k}", f"is not a consumer of this "
+                            f"{n:,}-consumer audience (ids are 0 to {n - 1:,})", value=v,
+                            suggestion="use ids of the scenario's own graph")
+                    for k, v in enumerate(ids) if v >= n]
+        seen: set[int] = set()
+        for k, v in enumerate(ids):
+            if v in seen:
+                problems.append(Problem(f"strategy.influencers.ids.{k}", "is listed twice",
+                                        value=v, suggestion="list each consumer once"))
+            seen.add(v)
+        if problems:
+            raise ScenarioError(self.spec.name, problems)
+        return np.asarray(ids, dtype=np.int64)
 
     def _select_influencers(self, count: int, selection: str,
                             seq: np.random.SeedSequence) -> np.ndarray:

@@ -150,3 +150,23 @@ def test_paid_spend_is_billed_only_for_impressions_shown():
     assert result.model.state.hidden.sum() > 0
     assert fb["spend"] == pytest.approx(fb["impressions"] * 9.0 / 1000)
     assert fb["spend"] < 40 * 10  # less than the budget: hidden consumers are not served
+
+
+def test_explicit_influencer_ids_seed_exactly_those_consumers():
+    spec = load_scenario(FLAGSHIP, ["audience.size=2000", "materialize_agents=false",
+                                    "strategy.influencers.ids=[1999, 7, 300]"])
+    model = FunnelModel(spec)
+    assert np.flatnonzero(model.state.influencer).tolist() == [7, 300, 1999]
+    assert model.n_influencers == 3  # fees are per influencer: count follows the ids
+    assert (model.state.stage[[7, 300, 1999]] >= Stage.ENGAGED).all()
+
+
+@pytest.mark.parametrize("ids, message", [("[5, 2000]", "is not a consumer"),
+                                          ("[5, 5]", "is listed twice")])
+def test_influencer_ids_outside_the_graph_or_repeated_are_refused(ids, message):
+    from simulation.errors import ScenarioError
+
+    spec = load_scenario(FLAGSHIP, ["audience.size=2000", f"strategy.influencers.ids={ids}"])
+    with pytest.raises(ScenarioError, match=message) as err:
+        FunnelModel(spec)
+    assert "strategy.influencers.ids.1" in str(err.value)

@@ -242,14 +242,15 @@ def _audience(sc: Scenario, runs: pd.DataFrame) -> int:
 
 
 def _seeding_plan(base: Base, method: str | None, ids: dict) -> tuple[dict, list[str]]:
-    """The plan file for seeding: a built-in selection when one won, else the file's selection
-    with the chosen ids in the header (the schema has no field for explicit ids yet)."""
+    """The plan file for seeding: a built-in selection when one won, else the chosen ids
+    (``strategy.influencers.ids``, consumers of the scenario's own graph)."""
     if method in ("degree", "bridge", "random"):
         return (base.with_changes({"strategy.influencers.selection": method}),
                 [f"seed influencers by selection: {method}"])
     if method in ("kcore", "celf"):
-        return (base.raw, [f"seed these consumers ({method}; ids of the scenario's own graph, "
-                           f"seed {base.scenario.seed}): {ids[method]}",
-                           "the scenario schema has no field for explicit ids yet: the file "
-                           "keeps its own selection; see influencers.csv"])
+        chosen = [int(i) for i in ids[method]]
+        return (base.with_changes({"strategy.influencers.ids": chosen,
+                                   "strategy.influencers.count": len(chosen)}),
+                [f"seed these consumers ({method}; ids of the scenario's own graph, seed "
+                 f"{base.scenario.seed}): strategy.influencers.ids"])
     return base.raw, ["the scenario's own selection is best"]

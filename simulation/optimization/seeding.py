@@ -18,10 +18,8 @@ Baselines (each picks ``count`` consumers of the fixed graph):
   only consumers whose stale bound tops the queue are re-simulated. Candidates for CELF are a
   pool of the best ``pool`` consumers by degree, k-core and bridge score (interleaved).
 
-Explicit ids reach the model without a scenario field: :func:`seeded_model` builds a
-:class:`FunnelModel` whose influencer selection returns the given ids (a subclass overriding
-``_select_influencers``; every other step of ``_compile_strategy`` is the engine's own), and
-checks that exactly those consumers were seeded.
+Explicit ids reach the model through the scenario field ``strategy.influencers.ids``
+(:func:`seeded_model`), which the engine checks against the graph.
 """
 
 from __future__ import annotations
@@ -41,17 +39,6 @@ from simulation.scenario import Scenario
 BASELINES = ("degree", "kcore", "bridge", "random")
 
 
-class _SeededModel(FunnelModel):
-    """A FunnelModel whose influencers are the given consumers."""
-
-    def __init__(self, scenario: Scenario, seed: int | None, ids: np.ndarray, graph=None):
-        self._seed_ids = ids
-        super().__init__(scenario, seed=seed, graph=graph)
-
-    def _select_influencers(self, count, selection, seq):  # noqa: ARG002 - the engine's hook
-        return self._seed_ids
-
-
 def seeded_model(scenario: Scenario, seed: int, ids: Sequence[int], graph=None) -> FunnelModel:
     """A model of ``scenario`` on ``seed`` whose seeded influencers are exactly ``ids``.
 
@@ -59,31 +46,20 @@ def seeded_model(scenario: Scenario, seed: int, ids: Sequence[int], graph=None) 
     the influencer line is switched off (count 0).
 
     Raises:
-        ValueError: an id outside the graph, duplicate ids, or an engine that no longer seeds
-            through ``_select_influencers`` (the check after construction fails).
+        ValueError: duplicate ids, or an id outside the graph.
     """
     ids = np.asarray(sorted(int(i) for i in ids), dtype=np.int64)
     if len(set(ids.tolist())) != ids.shape[0]:
         raise ValueError("duplicate influencer ids")
     inf = scenario.strategy.influencers
-    count = int(ids.shape[0])
-    if inf is None or (inf.count != count):
-        if inf is None:
-            raise ValueError("the scenario has no strategy.influencers to seed")
-        strategy = scenario.strategy.model_copy(
-            update={"influencers": inf.model_copy(update={"count": count})})
-        scenario = scenario.model_copy(update={"strategy": strategy})
-    if count == 0:
-        return FunnelModel(scenario, seed=seed, graph=graph)
-    model = _SeededModel(scenario, seed, ids, graph)
-    if ids.max() >= model.graph.n or ids.min() < 0:
-        raise ValueError(f"influencer ids must be in 0..{model.graph.n - 1}")
-    got = np.flatnonzero(model.state.influencer)
-    if not np.array_equal(got, ids):
-        raise RuntimeError("explicit influencer ids were not applied: the engine's "
-                           "_select_influencers hook changed; update simulation/optimization/"
-                           "seeding.py")
-    return model
+    if inf is None:
+        raise ValueError("the scenario has no strategy.influencers to seed")
+    update = {"count": int(ids.shape[0]), "ids": ids.tolist() or None}
+    strategy = scenario.strategy.model_copy(update={"influencers": inf.model_copy(update=update)})
+    scenario = scenario.model_copy(update={"strategy": strategy})
+    if ids.shape[0] and (ids.min() < 0 or (graph is not None and ids.max() >= graph.n)):
+        raise ValueError(f"influencer ids must be in 0..{graph.n - 1 if graph else 'n - 1'}")
+    return FunnelModel(scenario, seed=seed, graph=graph)
 
 
 def fixed_graph(scenario: Scenario):
