@@ -36,11 +36,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+import websockets.sync.client as websockets_sync  # a dependency (pyproject.toml): never skipped
 import yaml
 
 from tests.browser_support import ROOT, Server
-
-websockets_sync = pytest.importorskip("websockets.sync.client")
 
 SESSIONS = 20
 AUDIENCE = 10_000
@@ -183,6 +182,23 @@ def settle_rss(pid: int, seconds: float = 5.0) -> float:
         time.sleep(0.5)
         low = min(low, rss_mb(pid))
     return low
+
+
+def test_websockets_is_a_declared_dependency():
+    """uvicorn needs ``websockets`` to serve the page's websocket; it must come with funnelsim,
+    not by luck (this file once skipped itself when it was missing), in a range the installed
+    version satisfies."""
+    import tomllib
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement  # pytest's own dependency
+
+    deps = [Requirement(d) for d in
+            tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]]
+    spec = next((d for d in deps if d.name == "websockets"), None)
+    assert spec is not None, "websockets is not in [project] dependencies"
+    assert spec.specifier.contains(version("websockets")), (spec, version("websockets"))
+    assert websockets_sync.connect  # the client this test file drives the server with
 
 
 @pytest.fixture(scope="module")
