@@ -881,9 +881,10 @@ def validate_model_command(
         if problem is None and not os.access(out.parent, os.W_OK):
             problem = f"--out {out}: the folder {out.parent} is not writable"
     if problem is not None:
-        err.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"error: {problem}", markup=False, highlight=False, emoji=False, soft_wrap=True)
         raise typer.Exit(code=2)
-    report = write_report(out, quick=quick, log=lambda m: err.print(m, markup=False, highlight=False))
+    report = write_report(out, quick=quick,
+                          log=lambda m: err.print(m, markup=False, highlight=False, emoji=False))
     failing = report.failing
     print(f"{len(report.rows) - len(failing)} of {len(report.rows)} cases pass "
           f"({_duration(report.seconds)} + {_duration(report.timings.get('compile', 0.0))} loading the "
