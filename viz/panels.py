@@ -91,8 +91,9 @@ def FunnelPanel(session: Session):
             if prev else ""
         rows.append((STAGE_NAMES[k].capitalize(), int(beyond[k]), share, NODE_COLOURS[k]))
     top = max(max(r[1] for r in rows), 1)
-    with solara.Card("Drop-off funnel", subtitle="consumers at or beyond each stage",
-                     classes=["panel-funnel"]):
+    subtitle = ("consumers at or beyond each stage (aware: stopped on brand content at least once; "
+                "the Reach card counts everyone shown it)")
+    with solara.Card("Drop-off funnel", subtitle=subtitle, classes=["panel-funnel"]):
         solara.HTML(tag="div", unsafe_innerHTML=html_bars(rows, top), classes=["funnel-bars"])
 
 
