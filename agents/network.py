@@ -62,6 +62,7 @@ class SocialGraph:
     mean_degree: float = 0.0
     communities: np.ndarray | None = None
     labels: np.ndarray | None = field(default=None, repr=False)
+    _mirror: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_edges(self) -> int:
@@ -75,6 +76,14 @@ class SocialGraph:
         if self.complete:
             return np.full(self.n, self.n - 1, dtype=np.int64)
         return np.diff(self.indptr)
+
+    def mirror_positions(self) -> np.ndarray:
+        """For each entry e of ``indices`` (an edge from node j to node i), the position of j in
+        i's friend list (int32). Computed once, then kept: the exposure pass pushes friends'
+        posts along edges and needs the index a pull from i's side would have used."""
+        if self._mirror is None:
+            object.__setattr__(self, "_mirror", _mirror_positions(self.indptr, self.indices, self.n))
+        return self._mirror
 
     def triangles(self) -> np.ndarray:
         """Triangles through every node (0 for a complete graph, which has no structure)."""
@@ -572,6 +581,23 @@ def _raise_self_loop(path: Path) -> None:
             if len(ids) >= 2 and ids[0] == ids[1]:
                 raise GraphFileError(_self_loop_message(ids[0]), line=number)
     raise GraphFileError("the file has an edge from a node to itself: self-loops are not allowed")
+
+
+@njit(cache=True)
+def _mirror_positions(indptr, indices, n):
+    mirror = np.zeros(indices.shape[0], dtype=np.int32)
+    for i in range(n):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            lo, hi = indptr[j], indptr[j + 1]  # find i in j's sorted list
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if indices[mid] < i:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            mirror[lo] = e - indptr[i]
+    return mirror
 
 
 @njit(cache=True)

@@ -396,26 +396,122 @@ def _purchases(r, first_buy, bought):
 
 
 @njit(cache=True, error_model="numpy")
-def friends_content(g_indptr, g_indices, shared_prev, influencer, influencer_on, infl_platform,
-                    shared_any, friend_any):
-    """Yesterday's shares per consumer (``shared_any``: platform bits of anything shared) and, per
-    consumer, the platforms on which some friend has something to show today (``friend_any``:
-    yesterday's shares, and influencers' posts on posting days).
+def friends_content(g_indptr, shared_prev, influencer, influencer_on, shared_any):
+    """Yesterday's shares per consumer (``shared_any``: platform bits of anything shared).
 
-    Pushed from the few who shared to their friends, so the exposure pass visits the friend
-    lists of only those consumers who have something to see (the graph is undirected). Bitwise
-    OR is order-free: the masks do not depend on processing order.
+    Returns the number of friend-list entries of everyone with something to show today (who
+    shared yesterday, or is an influencer posting today): the work of pushing their posts to
+    their friends (:func:`friends_views`), against walking the friend lists of everyone with
+    something to see (:func:`friends_mark`, then the exposure pass).
     """
     n = shared_any.shape[0]
-    infl_bit = np.uint32(1) << np.uint32(infl_platform)
+    edges = 0
     for j in range(n):
         bits = shared_prev[j, 0] | shared_prev[j, 1] | shared_prev[j, 2]
         shared_any[j] = bits
+        if bits != 0 or (influencer_on and influencer[j] != 0):
+            edges += g_indptr[j + 1] - g_indptr[j]
+    return edges
+
+
+@njit(cache=True, error_model="numpy")
+def friends_mark(g_indptr, g_indices, shared_any, influencer, influencer_on, infl_platform,
+                 friend_any):
+    """Per consumer, the platforms on which some friend has something to show today
+    (``friend_any``: yesterday's shares and today's influencer posts), pushed from those who
+    posted, so the exposure pass walks the friend lists of only those with something to see
+    (the graph is undirected). Bitwise OR is order-free."""
+    infl_bit = np.uint32(1) << np.uint32(infl_platform)
+    for j in range(shared_any.shape[0]):
+        bits = shared_any[j]
         if influencer_on and influencer[j] != 0:
             bits |= infl_bit
-        if bits != 0 and g_indptr.shape[0] > 1:
+        if bits != 0:
             for e in range(g_indptr[j], g_indptr[j + 1]):
                 friend_any[g_indices[e]] |= bits
+
+
+@njit(cache=True, error_model="numpy")
+def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, influencer,
+                  influencer_on, infl_platform, peer_view, infl_reach):
+    """Which friends' posts each consumer sees today, pushed from the few who posted.
+
+    For every consumer j who shared yesterday (or is an influencer posting today) and every
+    friend i who opened a platform j posted on, i sees the post with P(peer view) (or
+    P(influencer reach)), drawn from i's own stream with the same tag as if i had walked its
+    friend list: the index is j's position in i's (sorted) friend list. The draws do not depend
+    on anyone's state, so they can be made before the exposure pass; that pass then replays each
+    consumer's views in friend-list order (the order of ``key``), exactly as a pull would.
+
+    Returns:
+        (consumer, key): the views, sorted by consumer then key, where
+        ``key = 128 * position + 32 * kind + platform`` and kind 0-2 is a share, review or
+        referral (K_*) and 3 an influencer post.
+    """
+    n = active.shape[0]
+    out = np.empty(1024, dtype=np.int64)
+    count = 0
+    infl_bit = np.uint32(1) << np.uint32(infl_platform)
+    for j in range(n):
+        shared = shared_prev[j, 0] | shared_prev[j, 1] | shared_prev[j, 2]
+        posting = influencer_on and influencer[j] != 0
+        if shared == 0 and not posting:
+            continue
+        for e in range(g_indptr[j], g_indptr[j + 1]):
+            i = np.int64(g_indices[e])
+            act = active[i]
+            if act == 0:
+                continue
+            if (shared & act) == 0 and not (posting and (act & infl_bit) != 0):
+                continue
+            local = np.int64(g_mirror[e])  # j's position in i's friend list: a pull's index
+            ck = subkey(dkey, i)
+            for kind in range(3):
+                m = shared_prev[j, kind] & act
+                while m != 0:
+                    p = _lowest_bit(m)
+                    m &= m - np.uint32(1)
+                    if uniform(ck, make_tag(EXPOSURE, p, S_PEER, local * 4 + kind)) < peer_view:
+                        out, count = _append(out, count, (i << 33) | (local * 128 + kind * 32 + p))
+            if posting and (act & infl_bit) != 0:
+                if uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER, local)) < infl_reach:
+                    out, count = _append(out, count, (i << 33) | (local * 128 + 96 + infl_platform))
+    mask = (np.int64(1) << 33) - 1
+    if count * 20 < n:  # few views: a comparison sort beats touching every consumer
+        views = np.sort(out[:count])
+        return views >> 33, views & mask
+    # Many: by consumer with a counting sort (O(views + consumers)), then each consumer's few
+    # views by key (insertion sort). Both orders are the same: by consumer, then key.
+    start = np.zeros(n + 1, dtype=np.int64)
+    for k in range(count):
+        start[(out[k] >> 33) + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    at = np.empty(count, dtype=np.int64)
+    keys = np.empty(count, dtype=np.int64)
+    fill = start[:-1].copy()
+    for k in range(count):
+        i = out[k] >> 33
+        pos = fill[i]
+        fill[i] += 1
+        at[pos] = i
+        key = out[k] & mask
+        while pos > start[i] and keys[pos - 1] > key:
+            keys[pos] = keys[pos - 1]
+            pos -= 1
+        keys[pos] = key
+    return at, keys
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _append(buf, count, value):
+    """Append to a growable buffer; returns (buffer, new count)."""
+    if count == buf.shape[0]:
+        bigger = np.empty(2 * buf.shape[0], dtype=buf.dtype)
+        bigger[:count] = buf[:count]
+        buf = bigger
+    buf[count] = value
+    return buf, count + 1
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -436,6 +532,8 @@ def exposures_and_responses(dkey, day, n_chunks, w):
 def _day_chunk(ch, lo, hi, dkey, day, w):
     """One chunk of consumers' day (serial; chunks run in parallel)."""
     g_indptr, g_indices, shared_any, friend_any = w.indptr, w.indices, w.shared_any, w.friend_any
+    push, peer_at, peer_key = w.peer_push, w.peer_at, w.peer_key
+    view = np.searchsorted(peer_at, lo)  # this chunk's first pushed view
     complete, mean_degree, sharers = w.complete, w.mean_degree, w.sharers
     influencer_on, infl_platform, infl_creative = w.influencer_on, w.infl_platform, w.infl_creative
     n_influencers, plat, beh = w.n_influencers, w.plat, w.beh
@@ -478,8 +576,22 @@ def _day_chunk(ch, lo, hi, dkey, day, w):
         # 2. Friends' shares, reviews and referrals from yesterday; influencer posts today.
         if act != 0:
             if not complete:
-                # Only friends who shared something on a platform opened today can show it.
-                if (friend_any[i] & act) != 0:
+                if push:
+                    # The views drawn by friends_views, in friend-list order (as a pull).
+                    while view < peer_at.shape[0] and peer_at[view] == i:
+                        key = peer_key[view]
+                        view += 1
+                        local, kind, p = key >> 7, (key >> 5) & 3, key & 31
+                        if kind < 3:
+                            src = S_REFERRAL if kind == K_REFERRAL else S_PEER
+                            r = _expose_traced(i, peer_creative[p, kind], src, local * 4 + kind, ck,
+                                               ch, day, w, bought)
+                        else:
+                            r = _expose_traced(i, infl_creative, S_INFLUENCER, local, ck, ch, day,
+                                               w, bought)
+                        first_buy, bought = _purchases(r, first_buy, bought)
+                elif (friend_any[i] & act) != 0:
+                    # Pulled: only friends who shared on a platform opened today can show it.
                     for e in range(g_indptr[i], g_indptr[i + 1]):
                         j = g_indices[e]
                         # Most friends shared nothing yesterday: one read of a compact mask skips them.

@@ -95,6 +95,9 @@ class FunnelModel(mesa.Model):
         self.library = PostLibrary(self.platform_params)
         self.n_chunks = max(1, min(MAX_CHUNKS, n // 256))
         self.journal = Journal(n, self.n_chunks)
+        #: How friends' posts reach the exposure pass: "auto" (push or pull, whichever is
+        #: less work today), "push" or "pull". Outcomes are the same (a test checks).
+        self.friends_mode = "auto"
         self.day = 0
         self.today: dict = {}
         self.platform_days: list[np.ndarray] = []
@@ -266,14 +269,17 @@ class FunnelModel(mesa.Model):
         if self.owned_i.shape[0]:
             self.owned_i[:, 2] = actions.sends.astype(np.int64)
         lib = self.library.today(day)
-        w = self.world_for_day(bool(actions.influencer_posts > 0), lib)
+        influencer_on = bool(actions.influencer_posts > 0)
+        w = self.world_for_day(influencer_on, lib)
         # Pass A: sessions, and each ad line's eligible audience; then the lines' delivery rates.
         K.sessions_and_eligibility(dkey, day, self.n_chunks, w)
         eligible = self._sums.sum(axis=0)
         self.ad_f[:, K.AF_LAMBDA] = np.where(eligible > 0,
                                              actions.impressions / np.maximum(eligible, 1e-300), 0)
         # Pass B: exposures and responses, word of mouth, retention and decay.
-        K.exposures_and_responses(dkey, day, self.n_chunks, w)
+        friends = self._friends_today(dkey, influencer_on)
+        K.exposures_and_responses(dkey, day, self.n_chunks,
+                                  self.world_for_day(influencer_on, lib, friends))
         t = self._tallies
         self.journal.collect(day, t["log"], t["log_n"])
         # Today's shares become tomorrow's feed.
@@ -288,19 +294,67 @@ class FunnelModel(mesa.Model):
         self.day += 1
         self.datacollector.collect(self)
 
-    def world_for_day(self, influencer_on: bool, lib):
-        """The kernels' view of today (:class:`simulation.structs.World`): the state, traits,
-        parameters and graph, friends' content, today's post library ``lib`` and fresh tallies
-        (kept in ``self._tallies`` and ``self._sums``)."""
+    def _friends_today(self, dkey, influencer_on: bool) -> tuple:
+        """Friends' posts to show today, for the exposure pass (after the sessions are drawn).
+
+        Pushed from the posters when their friend lists are shorter than the audience (a few
+        sharers: each post's views are drawn along its edges, :func:`kernels.friends_views`);
+        else pulled, each consumer with something to see walking its own friend list
+        (:func:`kernels.friends_mark` marks who). Both draw the same numbers in the same order:
+        the choice changes the time taken, never an outcome.
+        """
         st, g = self.state, self.graph
-        n_lines, n_plat, chunks = self.ad_i.shape[0], len(self.platform_names), self.n_chunks
+        none = np.zeros(0, dtype=np.int64)
         shared_any = np.empty(g.n, dtype=np.uint32)
+        work = K.friends_content(g.indptr, st.shared_prev, st.influencer, influencer_on, shared_any)
+        if g.complete:
+            return shared_any, np.zeros(0, dtype=np.uint32), False, none, none
+        if self.friends_mode == "push" or (self.friends_mode == "auto" and work < g.n):
+            at, key = K.friends_views(dkey, g.indptr, g.indices, g.mirror_positions(), st.active,
+                                      st.shared_prev, st.influencer, influencer_on,
+                                      self.infl_platform, self.beh[K.B_PEER_VIEW],
+                                      self.beh[K.B_INFL_REACH])
+            return shared_any, np.zeros(0, dtype=np.uint32), True, at, key
         friend_any = np.zeros(g.n, dtype=np.uint32)
-        K.friends_content(g.indptr, g.indices, st.shared_prev, st.influencer, influencer_on,
-                          self.infl_platform, shared_any, friend_any)
+        K.friends_mark(g.indptr, g.indices, shared_any, st.influencer, influencer_on,
+                       self.infl_platform, friend_any)
+        return shared_any, friend_any, False, none, none
+
+    def world_for_day(self, influencer_on: bool, lib, friends: tuple | None = None):
+        """The kernels' view of today (:class:`simulation.structs.World`): the state, traits,
+        parameters and graph, today's post library ``lib`` and the tallies.
+
+        Without ``friends`` (friends' posts to show, from :meth:`_friends_today`) the world has
+        none, and fresh tallies (``self._tallies``, ``self._sums``): the sessions pass and
+        probes use it. With them it keeps the tallies the day's sessions pass filled.
+        """
+        if friends is None:
+            self._tallies = self._new_tallies(lib)
+            n_plat = len(self.platform_names)
+            self._sharers_today = (self._sharers() if self.graph.complete
+                                   else np.zeros((n_plat, 3)))
+            none = np.zeros(0, dtype=np.int64)
+            friends = (np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.uint32), False, none,
+                       none)
+        shared_any, friend_any, push, peer_at, peer_key = friends
+        g = self.graph
+        return world(
+            self.state, self.traits, indptr=g.indptr, indices=g.indices, shared_any=shared_any,
+            friend_any=friend_any, peer_push=push, peer_at=peer_at, peer_key=peer_key,
+            complete=bool(g.complete), mean_degree=float(g.mean_degree),
+            sharers=self._sharers_today, influencer_on=influencer_on,
+            infl_platform=int(self.infl_platform), infl_creative=int(self.infl_creative),
+            n_influencers=int(self.n_influencers), plat=self.plat, cre=self.cre, beh=self.beh,
+            cred=self.cred, public=self.public, peer_creative=self.peer_creative,
+            lib_off=lib.offsets, lib_cum=lib.cumulative, lib_creative=lib.creative, ad_i=self.ad_i,
+            ad_f=self.ad_f, owned_i=self.owned_i, owned_f=self.owned_f, sums=self._sums,
+            traced=self.journal.traced, **self._tallies)
+
+    def _new_tallies(self, lib) -> dict:
+        n_lines, n_plat, chunks = self.ad_i.shape[0], len(self.platform_names), self.n_chunks
         log, log_n = self.journal.buffers()
         self._sums = np.zeros((chunks, n_lines))
-        self._tallies = {
+        return {
             "ev": np.zeros((chunks, K.N_EVENTS, n_plat)), "ev_line": np.zeros((chunks, n_lines)),
             "ev_post": np.zeros((chunks, lib.creative.shape[0], 2)),
             "stage_counts": np.zeros((chunks, len(STAGE_COLUMNS)), dtype=np.int64),
@@ -308,17 +362,6 @@ class FunnelModel(mesa.Model):
             "new_reach": np.zeros((chunks, 2), dtype=np.int64),  # newly reached, engaged
             "log": log, "log_n": log_n,
         }
-        w = world(
-            st, self.traits, indptr=g.indptr, indices=g.indices, shared_any=shared_any,
-            friend_any=friend_any, complete=bool(g.complete), mean_degree=float(g.mean_degree),
-            sharers=self._sharers() if g.complete else np.zeros((n_plat, 3)),
-            influencer_on=influencer_on, infl_platform=int(self.infl_platform),
-            infl_creative=int(self.infl_creative), n_influencers=int(self.n_influencers),
-            plat=self.plat, cre=self.cre, beh=self.beh, cred=self.cred, public=self.public,
-            peer_creative=self.peer_creative, lib_off=lib.offsets, lib_cum=lib.cumulative,
-            lib_creative=lib.creative, ad_i=self.ad_i, ad_f=self.ad_f, owned_i=self.owned_i,
-            owned_f=self.owned_f, sums=self._sums, traced=self.journal.traced, **self._tallies)
-        return w
 
     def _sharers(self) -> np.ndarray:
         """Consumers who shared yesterday, per platform and kind (for a well-mixed population)."""
