@@ -114,3 +114,13 @@ def test_effective_size_counts_non_redundant_friends():
     eff = nx.effective_size(g)
     assert list(graph.effective_size()) == pytest.approx([eff[u] for u in sorted(g.nodes)])
     assert int(graph.effective_size().argmax()) == 2
+
+
+@pytest.mark.parametrize("model", ["powerlaw_cluster", "erdos_renyi", "stochastic_block"])
+def test_mirror_positions_point_back_along_each_edge(model):
+    g = generate(model, 3000, 8, 11)
+    mirror = g.mirror_positions()
+    tail = np.repeat(np.arange(g.n), np.diff(g.indptr))  # entry e is the edge tail -> indices[e]
+    head = g.indices.astype(np.int64)
+    assert (g.indices[g.indptr[head] + mirror] == tail).all()
+    assert g.mirror_positions() is mirror  # computed once
