@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -27,8 +26,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out_console = Console()
-err_console = Console(stderr=True)
+from simulation.console import err_console, out_console  # noqa: E402
+from simulation.console import fail as _fail  # noqa: E402
 
 SetOption = Annotated[
     list[str] | None,
@@ -36,10 +35,6 @@ SetOption = Annotated[
                                "index, e.g. strategy.paid.0.daily_budget=200). Repeatable."),
 ]
 
-
-def _fail(error: Exception) -> None:
-    err_console.print(f"error: {error}", markup=False, highlight=False, emoji=False, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 @app.command()

@@ -11,19 +11,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from simulation.console import err_console, out_console
+from simulation.console import fail as _fail
 from simulation.errors import FunnelsimError
-
-out_console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(error: Exception) -> None:
-    err_console.print(f"error: {error}", markup=False, highlight=False, emoji=False, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def calibrate(

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,10 +20,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from simulation.console import err_console, out_console
+from simulation.console import fail as _fail
 from simulation.errors import FunnelsimError, Problem
-
-out_console = Console()
-err_console = Console(stderr=True)
 
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", help="Override a scenario field for every run: dotted.key=value. Repeatable.")]
@@ -34,10 +32,6 @@ SchedulerOpt = Annotated[str | None, typer.Option(
     help="Use an existing Dask scheduler, e.g. tcp://10.0.0.5:8786.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable output only.")]
 
-
-def _fail(error: Exception) -> None:
-    err_console.print(f"error: {error}", markup=False, highlight=False, emoji=False, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 class RunProgress:
