@@ -432,8 +432,8 @@ def friends_mark(g_indptr, g_indices, shared_any, influencer, influencer_on, inf
 
 
 @njit(cache=True, error_model="numpy")
-def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, influencer,
-                  influencer_on, infl_platform, peer_view, infl_reach):
+def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, shared_any,
+                  influencer, influencer_on, infl_platform, peer_view, infl_reach):
     """Which friends' posts each consumer sees today, pushed from the few who posted.
 
     For every consumer j who shared yesterday (or is an influencer posting today) and every
@@ -453,7 +453,7 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, infl
     count = 0
     infl_bit = np.uint32(1) << np.uint32(infl_platform)
     for j in range(n):
-        shared = shared_prev[j, 0] | shared_prev[j, 1] | shared_prev[j, 2]
+        shared = shared_any[j]  # (friends_content's bits of yesterday's shares)
         posting = influencer_on and influencer[j] != 0
         if shared == 0 and not posting:
             continue

@@ -311,7 +311,7 @@ class FunnelModel(mesa.Model):
             return shared_any, np.zeros(0, dtype=np.uint32), False, none, none
         if self.friends_mode == "push" or (self.friends_mode == "auto" and work < g.n):
             at, key = K.friends_views(dkey, g.indptr, g.indices, g.mirror_positions(), st.active,
-                                      st.shared_prev, st.influencer, influencer_on,
+                                      st.shared_prev, shared_any, st.influencer, influencer_on,
                                       self.infl_platform, self.beh[K.B_PEER_VIEW],
                                       self.beh[K.B_INFL_REACH])
             return shared_any, np.zeros(0, dtype=np.uint32), True, at, key
