@@ -94,6 +94,7 @@ class Consumer(mesa.Agent):
     @stage.setter
     def stage(self, value: Stage) -> None:
         self.model.state.stage[self.index] = int(Stage(value))
+        self.model.state_changed()
 
     @property
     def trust(self) -> float:
@@ -104,6 +105,7 @@ class Consumer(mesa.Agent):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"trust must be in [0, 1], got {value}")
         self.model.state.trust[self.index] = value
+        self.model.state_changed()
 
     @property
     def fatigue(self) -> float:

@@ -396,111 +396,122 @@ def _purchases(r, first_buy, bought):
 
 
 @njit(cache=True, error_model="numpy")
-def friends_content(g_indptr, shared_prev, influencer, influencer_on, shared_any):
-    """Yesterday's shares per consumer (``shared_any``: platform bits of anything shared).
+def gather(buf, counts, size):
+    """The entries chunk ch wrote at ``buf[ch * size:ch * size + counts[ch]]``, in chunk order."""
+    total = 0
+    for ch in range(counts.shape[0]):
+        total += counts[ch]
+    out = np.empty(total, dtype=np.int64)
+    k = 0
+    for ch in range(counts.shape[0]):
+        for q in range(ch * size, ch * size + counts[ch]):
+            out[k] = buf[q]
+            k += 1
+    return out
 
-    Returns the number of friend-list entries of everyone with something to show today (who
-    shared yesterday, or is an influencer posting today): the work of pushing their posts to
-    their friends (:func:`friends_views`), against walking the friend lists of everyone with
+
+@njit(cache=True, error_model="numpy")
+def advance_shares(old_posters, new_posters, shared_prev, shared_now, shared_any):
+    """Today's shares become tomorrow's feed: ``shared_prev`` and ``shared_any`` (its platform
+    bits per consumer) take the rows of today's posters; ``shared_now`` is cleared. Touches the
+    rows of yesterday's and today's posters only (everyone else's rows are 0)."""
+    for j in old_posters:
+        shared_prev[j, 0] = shared_prev[j, 1] = shared_prev[j, 2] = 0
+        shared_any[j] = 0
+    for j in new_posters:
+        bits = np.uint32(0)
+        for kind in range(3):
+            shared_prev[j, kind] = shared_now[j, kind]
+            bits |= shared_now[j, kind]
+            shared_now[j, kind] = 0
+        shared_any[j] = bits
+
+
+@njit(cache=True, error_model="numpy")
+def friends_content(g_indptr, posters, influencers, influencer_on):
+    """The number of friend-list entries of everyone with something to show today (who shared
+    yesterday, ``posters``, or is an influencer posting today): the work of pushing their posts
+    to their friends (:func:`friends_views`), against walking the friend lists of everyone with
     something to see (:func:`friends_mark`, then the exposure pass).
     """
-    n = shared_any.shape[0]
     edges = 0
-    for j in range(n):
-        bits = shared_prev[j, 0] | shared_prev[j, 1] | shared_prev[j, 2]
-        shared_any[j] = bits
-        if bits != 0 or (influencer_on and influencer[j] != 0):
+    for j in posters:
+        edges += g_indptr[j + 1] - g_indptr[j]
+    if influencer_on:
+        for j in influencers:
             edges += g_indptr[j + 1] - g_indptr[j]
     return edges
 
 
 @njit(cache=True, error_model="numpy")
-def friends_mark(g_indptr, g_indices, shared_any, influencer, influencer_on, infl_platform,
-                 friend_any):
+def friends_mark(g_indptr, g_indices, posters, shared_any, influencers, influencer_on,
+                 infl_platform, friend_any):
     """Per consumer, the platforms on which some friend has something to show today
     (``friend_any``: yesterday's shares and today's influencer posts), pushed from those who
     posted, so the exposure pass walks the friend lists of only those with something to see
     (the graph is undirected). Bitwise OR is order-free."""
-    infl_bit = np.uint32(1) << np.uint32(infl_platform)
-    for j in range(shared_any.shape[0]):
+    for j in posters:
         bits = shared_any[j]
-        if influencer_on and influencer[j] != 0:
-            bits |= infl_bit
-        if bits != 0:
+        for e in range(g_indptr[j], g_indptr[j + 1]):
+            friend_any[g_indices[e]] |= bits
+    if influencer_on:
+        infl_bit = np.uint32(1) << np.uint32(infl_platform)
+        for j in influencers:
             for e in range(g_indptr[j], g_indptr[j + 1]):
-                friend_any[g_indices[e]] |= bits
+                friend_any[g_indices[e]] |= infl_bit
 
 
 @njit(cache=True, error_model="numpy")
-def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, shared_any,
-                  influencer, influencer_on, infl_platform, peer_view, infl_reach):
+def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, posters,
+                  influencers, influencer_on, infl_platform, peer_view, infl_reach):
     """Which friends' posts each consumer sees today, pushed from the few who posted.
 
-    For every consumer j who shared yesterday (or is an influencer posting today) and every
-    friend i who opened a platform j posted on, i sees the post with P(peer view) (or
+    For every consumer j who shared yesterday (``posters``) or is an influencer posting today,
+    and every friend i who opened a platform j posted on, i sees the post with P(peer view) (or
     P(influencer reach)), drawn from i's own stream with the same tag as if i had walked its
     friend list: the index is j's position in i's (sorted) friend list. The draws do not depend
     on anyone's state, so they can be made before the exposure pass; that pass then replays each
-    consumer's views in friend-list order (the order of ``key``), exactly as a pull would.
+    consumer's views in friend-list order (the order of the keys), exactly as a pull would.
 
     Returns:
-        (consumer, key): the views, sorted by consumer then key, where
-        ``key = 128 * position + 32 * kind + platform`` and kind 0-2 is a share, review or
-        referral (K_*) and 3 an influencer post.
+        The views, unsorted: ``(i << 33) | key`` with ``key = 128 * position + 32 * kind +
+        platform``, where kind 0-2 is a share, review or referral (K_*) and 3 an influencer post
+        (see :func:`split_views`).
     """
-    n = active.shape[0]
     out = np.empty(1024, dtype=np.int64)
     count = 0
-    infl_bit = np.uint32(1) << np.uint32(infl_platform)
-    for j in range(n):
-        shared = shared_any[j]  # (friends_content's bits of yesterday's shares)
-        posting = influencer_on and influencer[j] != 0
-        if shared == 0 and not posting:
-            continue
+    for j in posters:
         for e in range(g_indptr[j], g_indptr[j + 1]):
+            # The view is drawn first and the friend's sessions read only for the few drawn:
+            # the draw is a pure function of (i, tag), a read of active[i] a cache miss.
             i = np.int64(g_indices[e])
-            act = active[i]
-            if act == 0:
-                continue
-            if (shared & act) == 0 and not (posting and (act & infl_bit) != 0):
-                continue
             local = np.int64(g_mirror[e])  # j's position in i's friend list: a pull's index
             ck = subkey(dkey, i)
             for kind in range(3):
-                m = shared_prev[j, kind] & act
+                m = shared_prev[j, kind]
                 while m != 0:
                     p = _lowest_bit(m)
                     m &= m - np.uint32(1)
-                    if uniform(ck, make_tag(EXPOSURE, p, S_PEER, local * 4 + kind)) < peer_view:
+                    if uniform(ck, make_tag(EXPOSURE, p, S_PEER, local * 4 + kind)) < peer_view \
+                            and (active[i] >> np.uint32(p)) & np.uint32(1):
                         out, count = _append(out, count, (i << 33) | (local * 128 + kind * 32 + p))
-            if posting and (act & infl_bit) != 0:
-                if uniform(ck, make_tag(EXPOSURE, infl_platform, S_INFLUENCER, local)) < infl_reach:
+    if influencer_on:
+        infl_bit = np.uint32(1) << np.uint32(infl_platform)
+        for j in influencers:
+            for e in range(g_indptr[j], g_indptr[j + 1]):
+                i = np.int64(g_indices[e])
+                local = np.int64(g_mirror[e])
+                if uniform(subkey(dkey, i), make_tag(EXPOSURE, infl_platform, S_INFLUENCER, local)) \
+                        < infl_reach and (active[i] & infl_bit) != 0:
                     out, count = _append(out, count, (i << 33) | (local * 128 + 96 + infl_platform))
-    mask = (np.int64(1) << 33) - 1
-    if count * 20 < n:  # few views: a comparison sort beats touching every consumer
-        views = np.sort(out[:count])
-        return views >> 33, views & mask
-    # Many: by consumer with a counting sort (O(views + consumers)), then each consumer's few
-    # views by key (insertion sort). Both orders are the same: by consumer, then key.
-    start = np.zeros(n + 1, dtype=np.int64)
-    for k in range(count):
-        start[(out[k] >> 33) + 1] += 1
-    for i in range(n):
-        start[i + 1] += start[i]
-    at = np.empty(count, dtype=np.int64)
-    keys = np.empty(count, dtype=np.int64)
-    fill = start[:-1].copy()
-    for k in range(count):
-        i = out[k] >> 33
-        pos = fill[i]
-        fill[i] += 1
-        at[pos] = i
-        key = out[k] & mask
-        while pos > start[i] and keys[pos - 1] > key:
-            keys[pos] = keys[pos - 1]
-            pos -= 1
-        keys[pos] = key
-    return at, keys
+    return out[:count]
+
+
+def split_views(views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(consumer, key) of :func:`friends_views`' views, sorted by consumer then key (numpy's
+    sort: vectorised, faster than a compiled comparison or counting sort here)."""
+    views = np.sort(views)
+    return views >> 33, views & ((1 << 33) - 1)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -518,9 +529,11 @@ def _append(buf, count, value):
 def exposures_and_responses(dkey, day, n_chunks, w):
     """Pass B: every consumer's day: exposures, responses, word of mouth, retention, decay.
 
-    Tallies go to row ``ch`` of ``w.ev`` (events x platforms), ``ev_line`` (delivered impressions per
-    ad line), ``ev_post`` (impressions and engagements per library post), ``stage_counts``,
-    ``trust_sum`` and ``new_reach``.
+    On a quiet day (``w.sparse``) only the watched consumers and those shown a friend's post are
+    visited (:func:`quiet_after`). Tallies go to row ``ch`` of ``w.ev`` (events x platforms),
+    ``ev_line`` (delivered impressions per ad line), ``ev_post`` (impressions and engagements per
+    library post), ``stage_counts`` and ``trust_change`` (changes: running totals),
+    ``new_reach`` and ``visits``; the worklists to ``watch_out`` and ``posters``.
     """
     n = w.stage.shape[0]
     size = (n + n_chunks - 1) // n_chunks
@@ -540,9 +553,18 @@ def _day_chunk(ch, lo, hi, dkey, day, w):
     lib_off, lib_cum, lib_creative = w.lib_off, w.lib_cum, w.lib_creative
     ad_i, ad_f, owned_i, owned_f = w.ad_i, w.ad_f, w.owned_i, w.owned_f
     peer_creative, public, ev, ev_line, ev_post = w.peer_creative, w.public, w.ev, w.ev_line, w.ev_post
-    stage_counts, trust_sum, new_reach = w.stage_counts, w.trust_sum, w.new_reach
+    stage_counts, trust_change, new_reach = w.stage_counts, w.trust_change, w.new_reach
     traced, log, log_n = w.traced, w.log, w.log_n
     n = w.stage.shape[0]
+    # The worklists: on a quiet day only the consumers watched since yesterday and those shown a
+    # friend's post are visited (see quiet_after); every day lists who to watch tomorrow and
+    # who posted today, in this chunk's slice of the buffers (a chunk has at most hi - lo).
+    sparse, watch_in, watch_out, posters = w.sparse, w.watch_in, w.watch_out, w.posters
+    start = lo  # this chunk's slice of the buffers starts at its first consumer
+    wpos, wend = start, start + w.watch_in_n[ch]
+    n_watch, n_posters, n_visits = 0, 0, 0
+    n_views = peer_at.shape[0]
+    nxt = _next_worker(watch_in, wpos, wend, peer_at, view, n_views, hi)
     # P(no exposure) of each platform's organic draw and of each ad line's, once per chunk.
     org_p0 = np.ones(plat.shape[0])
     for p in range(plat.shape[0]):
@@ -553,6 +575,13 @@ def _day_chunk(ch, lo, hi, dkey, day, w):
         ad_p0[l, 0] = np.exp(-(ad_f[l, AF_LAMBDA] * 1.0))
         ad_p0[l, 1] = np.exp(-(ad_f[l, AF_LAMBDA] * (1.0 + 3.0 * ad_f[l, AF_PRECISION] * 1.0)))
     for i in range(lo, hi):
+        if sparse:
+            if i < nxt:
+                continue  # quiet today: nothing can change (the tallies carry over)
+            if wpos < wend and watch_in[wpos] == i:
+                wpos += 1
+        stage_in, trust_in = w.stage[i], w.trust[i]
+        n_visits += 1
         ck = subkey(dkey, i)
         act = w.active[i]
         bought = False  # at most one purchase a day
@@ -649,21 +678,21 @@ def _day_chunk(ch, lo, hi, dkey, day, w):
         while m != 0:
             p = _lowest_bit(m)
             m &= m - np.uint32(1)
-            lo, hi = lib_off[p], lib_off[p + 1]
-            if hi == lo:
+            first, end = lib_off[p], lib_off[p + 1]
+            if end == first:
                 continue
             mech = np.int64(plat[p, P_MECH])
             if mech == MECH_SOCIAL and (w.follows[i] & (np.uint32(1) << np.uint32(p))) == 0:
                 continue
             if mech == MECH_SEARCH and w.stage[i] < 1 and w.in_market[i] == 0:
                 continue
-            total = lib_cum[hi - 1]
+            total = lib_cum[end - 1]
             u = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 0))
             k = min(poisson_with_p0(total, org_p0[p], u), np.int64(beh[B_MAX_FEED]))
             for q in range(k):
                 target = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 1 + q)) * total
-                pos = lo + np.searchsorted(lib_cum[lo:hi], target, side="right")
-                pos = min(pos, hi - 1)
+                pos = first + np.searchsorted(lib_cum[first:end], target, side="right")
+                pos = min(pos, end - 1)
                 r = _expose_traced(i, lib_creative[pos], S_ORGANIC, q, ck, ch, day, w, bought)
                 first_buy, bought = _purchases(r, first_buy, bought)
                 ev_post[ch, pos, 0] += 1.0
@@ -740,13 +769,81 @@ def _day_chunk(ch, lo, hi, dkey, day, w):
             jrow[J_RESULT] = R_REPEAT_PURCHASE if retained else 0
             jrow[J_TRUST_PPM] = np.int64(w.trust[i] * 1e6 + 0.5)
             _journal(ch, jrow, log, log_n)
-        # 8. Tallies.
-        stage_counts[ch, stage] += 1
-        trust_sum[ch] += w.trust[i]
+        # 8. Tallies: changes only (a quiet consumer changes nothing), trust in fixed point so
+        # that the sum does not depend on who was visited.
+        if stage != stage_in:
+            stage_counts[ch, stage_in] -= 1
+            stage_counts[ch, stage] += 1
+        trust_change[ch] += fixed_trust(w.trust[i]) - fixed_trust(trust_in)
         if not was_reached and w.reached[i] != 0:
             new_reach[ch, 0] += 1
         if not was_engaged and w.last_engaged_day[i] >= 0:
             new_reach[ch, 1] += 1
+        # 9. Tomorrow's worklists.
+        if not quiet_after(stage, w.trust[i], base, w.fatigue[i], beh):
+            watch_out[start + n_watch] = i
+            n_watch += 1
+        if (w.shared_now[i, 0] | w.shared_now[i, 1] | w.shared_now[i, 2]) != 0:
+            posters[start + n_posters] = i
+            n_posters += 1
+        if sparse:
+            nxt = _next_worker(watch_in, wpos, wend, peer_at, view, n_views, hi)
+    w.watch_out_n[ch] = n_watch
+    w.posters_n[ch] = n_posters
+    w.visits[ch] = n_visits
+
+
+#: Units of the trust tally: trust is summed as integers of 2**-36 (exact, so the sum does not
+#: depend on which consumers were visited or in what order; up to 2**27 consumers fit).
+TRUST_UNIT = 2.0 ** -36
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def fixed_trust(trust):
+    """Trust in units of TRUST_UNIT (rounded)."""
+    return np.int64(trust * 68719476736.0 + 0.5)
+
+
+@njit(cache=True, error_model="numpy")
+def fixed_trust_sum(trust):
+    """Sum of :func:`fixed_trust` over all consumers (the trust tally from scratch)."""
+    total = np.int64(0)
+    for x in trust:
+        total += fixed_trust(x)
+    return total
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _next_worker(watch_in, wpos, wend, peer_at, view, n_views, hi):
+    """The next consumer to visit on a quiet day: watched or shown a friend's post (hi: none)."""
+    nxt = hi
+    if wpos < wend:
+        nxt = watch_in[wpos]
+    if view < n_views and peer_at[view] < nxt:
+        nxt = peer_at[view]
+    return nxt
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def quiet_after(stage, trust, baseline, fatigue, beh):
+    """Whether a consumer's next day is certain to change nothing unless content reaches it.
+
+    True when trust is at its baseline and fatigue 0 (decay is a no-op), no stage has a daily
+    rule (customers buy again and talk; aware and engaged consumers forget; trusting ones can
+    fall back below the threshold). A quiet consumer is visited only when shown a friend's post,
+    on days without organic posts, ads or sends (the model's quiet days); on other days everyone
+    is visited.
+    """
+    if trust != baseline or fatigue != 0.0:
+        return False
+    if stage >= 4:
+        return not (beh[B_REPURCHASE] > 0.0 or beh[B_TALK] > 0.0
+                    or (stage == 5 and beh[B_REFERRAL] > 0.0))
+    if stage == 1 or stage == 2:
+        return not beh[B_FORGET] > 0.0
+    if stage == 3:
+        return not baseline < beh[B_TRUST_THRESHOLD]
+    return True
 
 
 @njit(cache=True, inline="always", error_model="numpy")

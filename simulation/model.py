@@ -98,6 +98,12 @@ class FunnelModel(mesa.Model):
         #: How friends' posts reach the exposure pass: "auto" (push or pull, whichever is
         #: less work today), "push" or "pull". Outcomes are the same (a test checks).
         self.friends_mode = "auto"
+        #: Whether quiet days visit only the consumers something can happen to (the watched and
+        #: those shown a friend's post); False visits everyone every day. Outcomes are the
+        #: same (a test checks).
+        self.skip_quiet = True
+        self.visited = 0
+        self._init_worklists()
         self.day = 0
         self.today: dict = {}
         self.platform_days: list[np.ndarray] = []
@@ -258,6 +264,40 @@ class FunnelModel(mesa.Model):
         score = self.graph.effective_size() if selection == "bridge" else self.graph.degree()
         return np.argsort(-score, kind="stable")[:count]
 
+    def _init_worklists(self) -> None:
+        """Buffers of the daily worklists (see ``kernels.quiet_after``) and the running tallies."""
+        n = self.graph.n
+        size = (n + self.n_chunks - 1) // self.n_chunks
+        self._chunk_size = size
+        self._watch_in, self._watch_out = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        self._watch_in_n = np.zeros(self.n_chunks, np.int64)
+        self._watch_out_n = np.zeros(self.n_chunks, np.int64)
+        self._poster_buf, self._posters_n = np.zeros(n, np.int64), np.zeros(self.n_chunks, np.int64)
+        self._posters = np.zeros(0, np.int64)  # who shared yesterday
+        self.shared_any = np.zeros(n, np.uint32)  # platform bits of what each shared yesterday
+        self._influencer_ids = np.flatnonzero(self.state.influencer).astype(np.int64)
+        if not self.graph.complete:
+            self.graph.mirror_positions()  # graph preparation for pushed posts, once
+        # Sessions are certain when every activity is 0 or >= 1 (also after the professional
+        # focus): then they are drawn once and kept.
+        a = np.asarray(self.population.activity, dtype=np.float64)
+        fixed = np.concatenate([a, a * (1.0 - self.plat[:, K.P_PRO_FOCUS])[None, :]])
+        self._sessions_fixed = bool(np.all((fixed <= 0.0) | (fixed >= 1.0)))
+        self._sessions_drawn = False
+        self.state_changed()
+
+    def state_changed(self) -> None:
+        """Call after writing the state arrays between steps (the Consumer agents' setters do):
+        the next day recounts the tallies and visits every consumer."""
+        self._recount = True
+
+    def _count_tallies(self) -> None:
+        st = self.state
+        self._stage_total = np.bincount(st.stage.astype(np.int64),
+                                        minlength=len(STAGE_COLUMNS)).astype(np.int64)
+        self._trust_fixed = int(K.fixed_trust_sum(st.trust))
+        self._recount = False
+
     # -- the day -------------------------------------------------------------------------------
 
     def step(self) -> None:
@@ -270,32 +310,55 @@ class FunnelModel(mesa.Model):
             self.owned_i[:, 2] = actions.sends.astype(np.int64)
         lib = self.library.today(day)
         influencer_on = bool(actions.influencer_posts > 0)
+        dense = self._recount  # a recount visits everyone, to rebuild the watch list
+        if self._recount:
+            self._count_tallies()
+        buying = bool(np.any(actions.impressions > 0)) if self.ad_i.shape[0] else False
         w = self.world_for_day(influencer_on, lib)
         # Pass A: sessions, and each ad line's eligible audience; then the lines' delivery rates.
-        K.sessions_and_eligibility(dkey, day, self.n_chunks, w)
+        # Certain sessions are drawn once; eligibility matters only on days with impressions.
+        if buying or not (self._sessions_fixed and self._sessions_drawn):
+            K.sessions_and_eligibility(dkey, day, self.n_chunks, w)
+            self._sessions_drawn = True
         eligible = self._sums.sum(axis=0)
         self.ad_f[:, K.AF_LAMBDA] = np.where(eligible > 0,
                                              actions.impressions / np.maximum(eligible, 1e-300), 0)
-        # Pass B: exposures and responses, word of mouth, retention and decay.
+        # Pass B: exposures and responses, word of mouth, retention and decay. A quiet day (no
+        # organic posts, ads or sends; friends' posts pushed) visits only the consumers watched
+        # since yesterday and those shown a friend's post.
         friends = self._friends_today(dkey, influencer_on)
+        sending = bool(self.owned_i[:, 2].any()) if self.owned_i.shape[0] else False
+        sparse = (self.skip_quiet and not dense and not buying and not sending
+                  and lib.creative.shape[0] == 0 and friends[1])
         K.exposures_and_responses(dkey, day, self.n_chunks,
-                                  self.world_for_day(influencer_on, lib, friends))
+                                  self.world_for_day(influencer_on, lib, friends, sparse))
         t = self._tallies
         self.journal.collect(day, t["log"], t["log_n"])
-        # Today's shares become tomorrow's feed.
-        st = self.state
-        st.shared_prev[:] = st.shared_now
-        st.shared_now[:] = 0
+        self._advance_worklists()
+        self.visited = int(t["visits"].sum())  # consumers pass B visited today (all: not quiet)
         posts = t["ev_post"].sum(axis=0)
         self.library.record(lib.post, posts[:, 0], posts[:, 1])
+        self._stage_total += t["stage_counts"].sum(axis=0)
+        self._trust_fixed += int(t["trust_change"].sum())
         self._record_day(t["ev"].sum(axis=0), t["ev_line"].sum(axis=0), actions,
-                         t["stage_counts"].sum(axis=0), float(t["trust_sum"].sum()),
+                         self._stage_total.copy(), self._trust_fixed * K.TRUST_UNIT,
                          t["new_reach"].sum(axis=0))
         self.day += 1
         self.datacollector.collect(self)
 
+    def _advance_worklists(self) -> None:
+        """Tomorrow's watch list and feed: pass B wrote who to watch and who posted today."""
+        self._watch_in, self._watch_out = self._watch_out, self._watch_in
+        self._watch_in_n, self._watch_out_n = self._watch_out_n, self._watch_in_n
+        posters = K.gather(self._poster_buf, self._posters_n, self._chunk_size)
+        st = self.state
+        # Today's shares become tomorrow's feed.
+        K.advance_shares(self._posters, posters, st.shared_prev, st.shared_now, self.shared_any)
+        self._posters = posters
+
     def _friends_today(self, dkey, influencer_on: bool) -> tuple:
-        """Friends' posts to show today, for the exposure pass (after the sessions are drawn).
+        """Friends' posts to show today, for the exposure pass (after the sessions are drawn):
+        ``(friend_any, push, peer_at, peer_key)``.
 
         Pushed from the posters when their friend lists are shorter than the audience (a few
         sharers: each post's views are drawn along its edges, :func:`kernels.friends_views`);
@@ -305,28 +368,30 @@ class FunnelModel(mesa.Model):
         """
         st, g = self.state, self.graph
         none = np.zeros(0, dtype=np.int64)
-        shared_any = np.empty(g.n, dtype=np.uint32)
-        work = K.friends_content(g.indptr, st.shared_prev, st.influencer, influencer_on, shared_any)
         if g.complete:
-            return shared_any, np.zeros(0, dtype=np.uint32), False, none, none
+            return np.zeros(0, dtype=np.uint32), False, none, none
+        work = K.friends_content(g.indptr, self._posters, self._influencer_ids, influencer_on)
         if self.friends_mode == "push" or (self.friends_mode == "auto" and work < g.n):
-            at, key = K.friends_views(dkey, g.indptr, g.indices, g.mirror_positions(), st.active,
-                                      st.shared_prev, shared_any, st.influencer, influencer_on,
-                                      self.infl_platform, self.beh[K.B_PEER_VIEW],
-                                      self.beh[K.B_INFL_REACH])
-            return shared_any, np.zeros(0, dtype=np.uint32), True, at, key
+            views = K.friends_views(dkey, g.indptr, g.indices, g.mirror_positions(), st.active,
+                                    st.shared_prev, self._posters, self._influencer_ids,
+                                    influencer_on, self.infl_platform, self.beh[K.B_PEER_VIEW],
+                                    self.beh[K.B_INFL_REACH])
+            at, key = K.split_views(views)
+            return np.zeros(0, dtype=np.uint32), True, at, key
         friend_any = np.zeros(g.n, dtype=np.uint32)
-        K.friends_mark(g.indptr, g.indices, shared_any, st.influencer, influencer_on,
-                       self.infl_platform, friend_any)
-        return shared_any, friend_any, False, none, none
+        K.friends_mark(g.indptr, g.indices, self._posters, self.shared_any, self._influencer_ids,
+                       influencer_on, self.infl_platform, friend_any)
+        return friend_any, False, none, none
 
-    def world_for_day(self, influencer_on: bool, lib, friends: tuple | None = None):
+    def world_for_day(self, influencer_on: bool, lib, friends: tuple | None = None,
+                      sparse: bool = False):
         """The kernels' view of today (:class:`simulation.structs.World`): the state, traits,
-        parameters and graph, today's post library ``lib`` and the tallies.
+        parameters and graph, today's post library ``lib``, the worklists and the tallies.
 
         Without ``friends`` (friends' posts to show, from :meth:`_friends_today`) the world has
         none, and fresh tallies (``self._tallies``, ``self._sums``): the sessions pass and
         probes use it. With them it keeps the tallies the day's sessions pass filled.
+        ``sparse``: visit only the worklists (a quiet day).
         """
         if friends is None:
             self._tallies = self._new_tallies(lib)
@@ -334,21 +399,22 @@ class FunnelModel(mesa.Model):
             self._sharers_today = (self._sharers() if self.graph.complete
                                    else np.zeros((n_plat, 3)))
             none = np.zeros(0, dtype=np.int64)
-            friends = (np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.uint32), False, none,
-                       none)
-        shared_any, friend_any, push, peer_at, peer_key = friends
+            friends = (np.zeros(0, dtype=np.uint32), False, none, none)
+        friend_any, push, peer_at, peer_key = friends
         g = self.graph
         return world(
-            self.state, self.traits, indptr=g.indptr, indices=g.indices, shared_any=shared_any,
-            friend_any=friend_any, peer_push=push, peer_at=peer_at, peer_key=peer_key,
-            complete=bool(g.complete), mean_degree=float(g.mean_degree),
+            self.state, self.traits, indptr=g.indptr, indices=g.indices,
+            shared_any=self.shared_any, friend_any=friend_any, peer_push=push, peer_at=peer_at,
+            peer_key=peer_key, complete=bool(g.complete), mean_degree=float(g.mean_degree),
             sharers=self._sharers_today, influencer_on=influencer_on,
             infl_platform=int(self.infl_platform), infl_creative=int(self.infl_creative),
             n_influencers=int(self.n_influencers), plat=self.plat, cre=self.cre, beh=self.beh,
             cred=self.cred, public=self.public, peer_creative=self.peer_creative,
             lib_off=lib.offsets, lib_cum=lib.cumulative, lib_creative=lib.creative, ad_i=self.ad_i,
             ad_f=self.ad_f, owned_i=self.owned_i, owned_f=self.owned_f, sums=self._sums,
-            traced=self.journal.traced, **self._tallies)
+            sparse=bool(sparse), watch_in=self._watch_in, watch_in_n=self._watch_in_n,
+            watch_out=self._watch_out, watch_out_n=self._watch_out_n, posters=self._poster_buf,
+            posters_n=self._posters_n, traced=self.journal.traced, **self._tallies)
 
     def _new_tallies(self, lib) -> dict:
         n_lines, n_plat, chunks = self.ad_i.shape[0], len(self.platform_names), self.n_chunks
@@ -358,8 +424,9 @@ class FunnelModel(mesa.Model):
             "ev": np.zeros((chunks, K.N_EVENTS, n_plat)), "ev_line": np.zeros((chunks, n_lines)),
             "ev_post": np.zeros((chunks, lib.creative.shape[0], 2)),
             "stage_counts": np.zeros((chunks, len(STAGE_COLUMNS)), dtype=np.int64),
-            "trust_sum": np.zeros(chunks),
+            "trust_change": np.zeros(chunks, dtype=np.int64),  # in units of K.TRUST_UNIT
             "new_reach": np.zeros((chunks, 2), dtype=np.int64),  # newly reached, engaged
+            "visits": np.zeros(chunks, dtype=np.int64),  # consumers visited by pass B
             "log": log, "log_n": log_n,
         }
 

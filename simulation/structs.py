@@ -27,8 +27,11 @@ DAY_FIELDS = (
     "plat", "cre", "beh", "cred", "public", "peer_creative",
     # today's organic library, ad lines and owned lists
     "lib_off", "lib_cum", "lib_creative", "ad_i", "ad_f", "owned_i", "owned_f",
+    # worklists: quiet day?, watched consumers (in, out), who posted, per chunk
+    "sparse", "watch_in", "watch_in_n", "watch_out", "watch_out_n", "posters", "posters_n",
+    "visits",
     # tallies, per chunk
-    "sums", "ev", "ev_line", "ev_post", "stage_counts", "trust_sum", "new_reach",
+    "sums", "ev", "ev_line", "ev_post", "stage_counts", "trust_change", "new_reach",
     # the journal of traced consumers
     "traced", "log", "log_n",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.consumer import Consumer
 from agents.states import Stage
 from simulation import FunnelModel, load_scenario, run
 from simulation.metrics import STAGE_COLUMNS
@@ -195,3 +196,72 @@ def test_friends_posts_pushed_or_pulled_give_identical_runs(scenario):
     assert tables[0][1].equals(tables[1][1])
     assert np.array_equal(tables[0][2], tables[1][2])
     assert tables[0][0]["impressions"].sum() > 0
+
+
+def _quiet_cases():
+    from simulation.validation import bass_scenario, cascade_scenario
+
+    # Word of mouth only: 40 influencers post weekly (pulled: dense days), friends share, trust
+    # decays, customers buy again and refer; the days between are quiet.
+    weekly = [*SMALL, "days=40", "strategy.paid=[]", "strategy.retargeting=[]", "strategy.owned=[]",
+              "strategy.organic=[]", "strategy.influencers.count=40"]
+    return {
+        "cascade": lambda: cascade_scenario(4000, 8.0, 0.3, 5, days=30),
+        "bass_graph": lambda: bass_scenario(0.01, 0.3, 3000, 30, network="watts_strogatz",
+                                            mean_degree=8),
+        "weekly_posts": lambda: load_scenario(FLAGSHIP, weekly),
+    }
+
+
+@pytest.mark.parametrize("scenario", ["cascade", "bass_graph", "weekly_posts"])
+def test_quiet_days_visit_only_the_worklists_with_identical_outcomes(scenario):
+    """On a quiet day (no organic posts, ads or sends) pass B visits only the consumers watched
+    since yesterday and those shown a friend's post; visiting everyone must give the same run,
+    byte for byte: the timeseries, the journeys, every state array."""
+    spec = _quiet_cases()[scenario]()
+    runs, visited = [], []
+    for skip in (True, False):
+        model = FunnelModel(spec)
+        model.skip_quiet = skip
+        model.trace([0, 1, 2, 500, 2999])
+        days = []
+        for _ in range(spec.days):
+            model.step()
+            days.append(model.visited)
+        visited.append(days)
+        runs.append((model.datacollector.get_model_vars_dataframe(), model.journeys(), model.state))
+    (ts, journeys, state), (ts_all, journeys_all, state_all) = runs
+    assert ts.equals(ts_all) and journeys.equals(journeys_all)
+    for name, a, b in zip(state._fields, state, state_all, strict=True):
+        assert np.array_equal(a, b), name
+    n = state.stage.shape[0]
+    assert all(v == n for v in visited[1])
+    assert visited[0][0] == n  # the first day visits everyone (it builds the watch list)
+    quiet = [v for v in visited[0] if v < n]
+    if scenario == "bass_graph":
+        assert not quiet  # ads every day: no quiet day
+    else:
+        assert len(quiet) >= spec.days // 2 and min(quiet) < n // 10
+    # The running tallies match the state.
+    assert ts[list(STAGE_COLUMNS)].iloc[-1].tolist() == np.bincount(
+        state.stage, minlength=len(STAGE_COLUMNS)).tolist()
+    assert ts["mean_trust"].iloc[-1] == pytest.approx(state.trust.mean(), abs=1e-10)
+
+
+def test_writing_a_consumer_between_days_is_seen_on_a_quiet_day():
+    """A Consumer's setters tell the model (state_changed): the next day recounts the tallies
+    and visits everyone, so a changed consumer is not skipped as quiet."""
+    spec = _quiet_cases()["cascade"]()
+    runs = []
+    for skip in (True, False):
+        model = FunnelModel(spec)
+        model.skip_quiet = skip
+        model.run(5)
+        Consumer(model, 10).trust = 0.9  # above its baseline: it decays from tomorrow on
+        Consumer(model, 11).stage = Stage.ENGAGED
+        model.run(5)
+        runs.append((model.datacollector.get_model_vars_dataframe(), model.state.trust.copy()))
+    assert runs[0][0].equals(runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
+    assert 0.15 < runs[0][1][10] < 0.9  # it decayed
+    ts = runs[0][0]
+    assert ts[list(STAGE_COLUMNS)].sum(axis=1).eq(4000).all()
