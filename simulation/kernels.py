@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from simulation.streams import (
     DECAY,
@@ -83,10 +84,17 @@ D_STOP, D_ENGAGE, D_FOLLOW, D_SHARE, D_CLICK, D_BUY, D_SUBSCRIBE = 0, 1, 2, 3, 4
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _lowest_bit(mask):
-    p = 0
-    while ((mask >> np.uint32(p)) & np.uint32(1)) == 0:
-        p += 1
-    return p
+    """Index of the lowest set bit of a non-zero mask (one instruction: count trailing zeros)."""
+    return np.int64(trailing_zeros(mask))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _popcount(mask):
+    c = 0
+    while mask != 0:
+        mask &= mask - np.uint32(1)
+        c += 1
+    return c
 
 
 @njit(cache=True, error_model="numpy")
@@ -216,9 +224,12 @@ def _sessions_chunk(ch, lo, hi, dkey, day, w):
             a = w.activity[w.segment[i], p]
             if w.professional[i] == 0:
                 a *= 1.0 - plat[p, P_PRO_FOCUS]
-            # (a draw is needed only for 0 < a < 1: the same outcome, one hash fewer)
-            if a >= 1.0 or (a > 0.0 and uniform(ck, make_tag(SESSION, p, 0, 0)) < a):
+            # (a draw is needed only for 0 < a < 1: the same outcome, one hash fewer; the draw's
+            # outcome is ORed in without a branch, which the processor could not predict)
+            if a >= 1.0:
                 act |= np.uint32(1) << np.uint32(p)
+            elif a > 0.0:
+                act |= np.uint32(uniform(ck, make_tag(SESSION, p, 0, 0)) < a) << np.uint32(p)
         w.active[i] = act
         for l in range(n_lines):
             line = (ad_i[l, 0], ad_i[l, 1], ad_i[l, 2], ad_i[l, 3], ad_i[l, 4], ad_i[l, 5],
@@ -416,7 +427,8 @@ def advance_shares(old_posters, new_posters, shared_prev, shared_now, shared_any
     bits per consumer) take the rows of today's posters; ``shared_now`` is cleared. Touches the
     rows of yesterday's and today's posters only (everyone else's rows are 0)."""
     for j in old_posters:
-        shared_prev[j, 0] = shared_prev[j, 1] = shared_prev[j, 2] = 0
+        for kind in range(3):
+            shared_prev[j, kind] = 0
         shared_any[j] = 0
     for j in new_posters:
         bits = np.uint32(0)
@@ -478,32 +490,51 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, post
         platform``, where kind 0-2 is a share, review or referral (K_*) and 3 an influencer post
         (see :func:`split_views`).
     """
-    out = np.empty(1024, dtype=np.int64)
+    # Two tight loops rather than one: the second loop's loads are independent of one another,
+    # so the processor overlaps their cache misses. 1. Draw every view along the posters' edges
+    # (into a buffer sized once: growing it inside the loop would make numba count references
+    # to it on every pass); 2. keep those whose friend opened the platform.
+    bound = 0
+    for j in posters:
+        bits = 0
+        for kind in range(3):
+            bits += _popcount(shared_prev[j, kind])
+        bound += bits * (g_indptr[j + 1] - g_indptr[j])
+    if influencer_on:
+        for j in influencers:
+            bound += g_indptr[j + 1] - g_indptr[j]
+    out = np.empty(bound, dtype=np.int64)
     count = 0
     for j in posters:
+        s0, s1, s2 = shared_prev[j, 0], shared_prev[j, 1], shared_prev[j, 2]
         for e in range(g_indptr[j], g_indptr[j + 1]):
-            # The view is drawn first and the friend's sessions read only for the few drawn:
-            # the draw is a pure function of (i, tag), a read of active[i] a cache miss.
             i = np.int64(g_indices[e])
             local = np.int64(g_mirror[e])  # j's position in i's friend list: a pull's index
             ck = subkey(dkey, i)
             for kind in range(3):
-                m = shared_prev[j, kind]
+                m = s0 if kind == 0 else (s1 if kind == 1 else s2)
                 while m != 0:
                     p = _lowest_bit(m)
                     m &= m - np.uint32(1)
-                    if uniform(ck, make_tag(EXPOSURE, p, S_PEER, local * 4 + kind)) < peer_view \
-                            and (active[i] >> np.uint32(p)) & np.uint32(1):
-                        out, count = _append(out, count, (i << 33) | (local * 128 + kind * 32 + p))
+                    if uniform(ck, make_tag(EXPOSURE, p, S_PEER, local * 4 + kind)) < peer_view:
+                        out[count] = (i << 33) | (local * 128 + kind * 32 + p)
+                        count += 1
     if influencer_on:
-        infl_bit = np.uint32(1) << np.uint32(infl_platform)
         for j in influencers:
             for e in range(g_indptr[j], g_indptr[j + 1]):
                 i = np.int64(g_indices[e])
                 local = np.int64(g_mirror[e])
-                if uniform(subkey(dkey, i), make_tag(EXPOSURE, infl_platform, S_INFLUENCER, local)) \
-                        < infl_reach and (active[i] & infl_bit) != 0:
-                    out, count = _append(out, count, (i << 33) | (local * 128 + 96 + infl_platform))
+                if uniform(subkey(dkey, i), make_tag(EXPOSURE, infl_platform, S_INFLUENCER,
+                                                     local)) < infl_reach:
+                    out[count] = (i << 33) | (local * 128 + 96 + infl_platform)
+                    count += 1
+    kept = 0
+    for k in range(count):
+        v = out[k]
+        if (active[v >> 33] >> np.uint32(v & 31)) & np.uint32(1):
+            out[kept] = v
+            kept += 1
+    count = kept
     return out[:count]
 
 
@@ -512,17 +543,6 @@ def split_views(views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sort: vectorised, faster than a compiled comparison or counting sort here)."""
     views = np.sort(views)
     return views >> 33, views & ((1 << 33) - 1)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _append(buf, count, value):
-    """Append to a growable buffer; returns (buffer, new count)."""
-    if count == buf.shape[0]:
-        bigger = np.empty(2 * buf.shape[0], dtype=buf.dtype)
-        bigger[:count] = buf[:count]
-        buf = bigger
-    buf[count] = value
-    return buf, count + 1
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -537,16 +557,36 @@ def exposures_and_responses(dkey, day, n_chunks, w):
     """
     n = w.stage.shape[0]
     size = (n + n_chunks - 1) // n_chunks
+    # P(no exposure) of each platform's organic draw and of each ad line's, once a day.
+    plat, lib_off, lib_cum, ad_i, ad_f = w.plat, w.lib_off, w.lib_cum, w.ad_i, w.ad_f
+    org_p0 = np.ones(plat.shape[0])
+    for p in range(plat.shape[0]):
+        if lib_off[p + 1] > lib_off[p]:
+            org_p0[p] = np.exp(-lib_cum[lib_off[p + 1] - 1])
+    ad_p0 = np.ones((ad_i.shape[0], 2))  # by weight: 1, or the conversion objective's lift
+    for l in range(ad_i.shape[0]):
+        ad_p0[l, 0] = np.exp(-(ad_f[l, AF_LAMBDA] * 1.0))
+        ad_p0[l, 1] = np.exp(-(ad_f[l, AF_LAMBDA] * (1.0 + 3.0 * ad_f[l, AF_PRECISION] * 1.0)))
+    # Each chunk's first pushed view; on a quiet day a chunk with nobody to visit is skipped.
+    first_view = np.searchsorted(w.peer_at, np.minimum(np.arange(n_chunks + 1) * size, n))
+    # (The counts are reset here, serially: numba drops writes to a StructRef's arrays made
+    # directly in a prange body; the chunks write theirs in the serial _day_chunk.)
+    w.watch_out_n[:] = 0
+    w.posters_n[:] = 0
+    w.visits[:] = 0
+    sparse, watch_in_n = w.sparse, w.watch_in_n
     for ch in prange(n_chunks):
-        _day_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, w)
+        if not (sparse and watch_in_n[ch] == 0 and first_view[ch] == first_view[ch + 1]):
+            _day_chunk(ch, ch * size, min(n, (ch + 1) * size), dkey, day, w, org_p0, ad_p0,
+                       first_view[ch])
 
 
 @njit(cache=True, error_model="numpy")
-def _day_chunk(ch, lo, hi, dkey, day, w):
-    """One chunk of consumers' day (serial; chunks run in parallel)."""
+def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
+    """One chunk of consumers' day (serial; chunks run in parallel). ``view``: the chunk's first
+    pushed view (index into ``w.peer_at``)."""
     g_indptr, g_indices, shared_any, friend_any = w.indptr, w.indices, w.shared_any, w.friend_any
     push, peer_at, peer_key = w.peer_push, w.peer_at, w.peer_key
-    view = np.searchsorted(peer_at, lo)  # this chunk's first pushed view
     complete, mean_degree, sharers = w.complete, w.mean_degree, w.sharers
     influencer_on, infl_platform, infl_creative = w.influencer_on, w.infl_platform, w.infl_creative
     n_influencers, plat, beh = w.n_influencers, w.plat, w.beh
@@ -565,21 +605,19 @@ def _day_chunk(ch, lo, hi, dkey, day, w):
     n_watch, n_posters, n_visits = 0, 0, 0
     n_views = peer_at.shape[0]
     nxt = _next_worker(watch_in, wpos, wend, peer_at, view, n_views, hi)
-    # P(no exposure) of each platform's organic draw and of each ad line's, once per chunk.
-    org_p0 = np.ones(plat.shape[0])
-    for p in range(plat.shape[0]):
-        if lib_off[p + 1] > lib_off[p]:
-            org_p0[p] = np.exp(-lib_cum[lib_off[p + 1] - 1])
-    ad_p0 = np.ones((ad_i.shape[0], 2))  # by weight: 1, or the conversion objective's lift
-    for l in range(ad_i.shape[0]):
-        ad_p0[l, 0] = np.exp(-(ad_f[l, AF_LAMBDA] * 1.0))
-        ad_p0[l, 1] = np.exp(-(ad_f[l, AF_LAMBDA] * (1.0 + 3.0 * ad_f[l, AF_PRECISION] * 1.0)))
-    for i in range(lo, hi):
+    i = lo - 1
+    while True:
         if sparse:
-            if i < nxt:
-                continue  # quiet today: nothing can change (the tallies carry over)
+            # Straight to the next consumer on the worklists: the others are quiet today.
+            i = nxt
+            if i >= hi:
+                break
             if wpos < wend and watch_in[wpos] == i:
                 wpos += 1
+        else:
+            i += 1
+            if i >= hi:
+                break
         stage_in, trust_in = w.stage[i], w.trust[i]
         n_visits += 1
         ck = subkey(dkey, i)
@@ -787,6 +825,8 @@ def _day_chunk(ch, lo, hi, dkey, day, w):
             posters[start + n_posters] = i
             n_posters += 1
         if sparse:
+            while view < n_views and peer_at[view] <= i:
+                view += 1  # (views are taken in the exposures above: a guard, never used)
             nxt = _next_worker(watch_in, wpos, wend, peer_at, view, n_views, hi)
     w.watch_out_n[ch] = n_watch
     w.posters_n[ch] = n_posters
