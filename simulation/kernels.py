@@ -89,6 +89,20 @@ def _lowest_bit(mask):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def chance(key, tag, prob):
+    """Whether decision ``tag`` happens with probability ``prob`` (``uniform(key, tag) < prob``).
+
+    A probability of 0 or 1 takes no draw: the outcome is the same (u is in [0, 1)) and the hash
+    is saved; the reductions to textbook models set most rates to 0 or 1.
+    """
+    if prob >= 1.0:
+        return True
+    if prob <= 0.0:
+        return False
+    return uniform(key, tag) < prob
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _popcount(mask):
     c = 0
     while mask != 0:
@@ -122,15 +136,20 @@ def poisson_from_uniform(lam: float, u: float) -> int:
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def poisson_with_p0(lam: float, p0: float, u: float) -> int:
-    """:func:`poisson_from_uniform` given ``p0 = exp(-lam)`` computed once for many draws.
+def poisson_with_p0(lam: float, p0: float, u: float, cap: int) -> int:
+    """``min(poisson_from_uniform(lam, u), cap)`` given ``p0 = exp(-lam)`` computed once for many
+    draws.
 
-    Most daily draws are 0 (u <= P(0)); the precomputed P(0) answers them without an exp. The
-    result is the same number: the inverse CDF returns 0 exactly when u <= exp(-lam).
+    Most daily draws are 0 (u <= P(0)); the precomputed P(0) answers them without an exp: the
+    inverse CDF returns 0 exactly when u <= exp(-lam). Above P(0), a cap of 1 (a frequency cap,
+    say) gives 1 without summing the CDF. Both are the inverse CDF's answers (for lam > 40 the
+    capped answer is the exact one where the normal approximation would say 0, at u < 1e-14).
     """
-    if lam <= 0.0 or (lam <= 40.0 and u <= p0):
+    if lam <= 0.0 or cap <= 0 or u <= p0:
         return 0
-    return poisson_from_uniform(lam, u)
+    if cap == 1:
+        return 1
+    return min(poisson_from_uniform(lam, u), cap)
 
 
 @njit(cache=True, error_model="numpy")
@@ -274,7 +293,7 @@ def _expose(i, c, src, index, ck, ch, day, w, bought):
     if sponsored:
         p_stop *= 1.0 - beh[B_SKEPTICISM_WEIGHT] * w.ad_skepticism[i]
     base = index * 16
-    if uniform(ck, make_tag(RESPONSE, p, src, base + D_STOP)) >= p_stop:
+    if not chance(ck, make_tag(RESPONSE, p, src, base + D_STOP), p_stop):
         return 0
     # Stopped: a touch.
     ev[ch, E_STOPS, p] += 1.0
@@ -296,7 +315,7 @@ def _expose(i, c, src, index, ck, ch, day, w, bought):
     engage = plat[p, P_INTEREST] * quality * hook_fit * beh[B_ENGAGE_ATT + purpose]
     if src == S_PEER or src == S_REFERRAL:
         engage *= 0.5 + w.peer_susceptibility[i]
-    if uniform(ck, make_tag(RESPONSE, p, src, base + D_ENGAGE)) < engage:
+    if chance(ck, make_tag(RESPONSE, p, src, base + D_ENGAGE), engage):
         result |= R_ENGAGED
         ev[ch, E_ENGAGEMENTS, p] += 1.0
         w.last_engaged_day[i] = day
@@ -304,20 +323,19 @@ def _expose(i, c, src, index, ck, ch, day, w, bought):
             stage = 2
         mech = np.int64(plat[p, P_MECH])
         if mech != MECH_OWNED and mech != MECH_MESSAGING and (w.follows[i] & bit) == 0:
-            if uniform(ck, make_tag(RESPONSE, p, src, base + D_FOLLOW)) < plat[p, P_FOLLOW]:
+            if chance(ck, make_tag(RESPONSE, p, src, base + D_FOLLOW), plat[p, P_FOLLOW]):
                 w.follows[i] |= bit
                 ev[ch, E_FOLLOWS, p] += 1.0
         # A consumer shares again only after reshare_after_days (a cascade shares once).
-        if day - w.last_share_day[i] >= beh[B_RESHARE_DAYS] and uniform(
-                ck, make_tag(RESPONSE, p, src, base + D_SHARE)) < plat[p, P_SHARE] * quality:
+        if day - w.last_share_day[i] >= beh[B_RESHARE_DAYS] and chance(
+                ck, make_tag(RESPONSE, p, src, base + D_SHARE), plat[p, P_SHARE] * quality):
             w.shared_now[i, K_SHARE] |= bit
             w.last_share_day[i] = day
             ev[ch, E_SHARES, p] += 1.0
         for o in range(owned_i.shape[0]):
             ob = np.uint32(1) << np.uint32(owned_i[o, 0])
             if (w.subscribed[i] & ob) == 0:
-                u = uniform(ck, make_tag(RESPONSE, p, src, base + D_SUBSCRIBE + o))
-                if u < owned_f[o, 0]:
+                if chance(ck, make_tag(RESPONSE, p, src, base + D_SUBSCRIBE + o), owned_f[o, 0]):
                     w.subscribed[i] |= ob
                     ev[ch, E_SUBSCRIBES, owned_i[o, 0]] += 1.0
     if purpose == PURPOSE_TRUST:
@@ -335,7 +353,7 @@ def _expose(i, c, src, index, ck, ch, day, w, bought):
         # Visits from communities and messaging carry more intent (intent_lift).
         lift = plat[p, P_INTENT_LIFT]
         p_click = plat[p, P_CLICK] * beh[B_CLICK_ATT + purpose] * lift
-        if uniform(ck, make_tag(RESPONSE, p, src, base + D_CLICK)) < p_click:
+        if chance(ck, make_tag(RESPONSE, p, src, base + D_CLICK), p_click):
             ev[ch, E_CLICKS, p] += 1.0
             result |= R_CLICKED
             if not bought:
@@ -344,7 +362,7 @@ def _expose(i, c, src, index, ck, ch, day, w, bought):
                 if plat[p, P_SHOP] > 0.0:
                     conv *= beh[B_SHOP_LIFT]
                 conv = min(conv, 1.0)
-                if uniform(ck, make_tag(RESPONSE, p, src, base + D_BUY)) < conv:
+                if chance(ck, make_tag(RESPONSE, p, src, base + D_BUY), conv):
                     price = beh[B_PRICE]
                     w.purchases[i] += 1
                     w.revenue[i] += price
@@ -726,7 +744,7 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
                 continue
             total = lib_cum[end - 1]
             u = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 0))
-            k = min(poisson_with_p0(total, org_p0[p], u), np.int64(beh[B_MAX_FEED]))
+            k = poisson_with_p0(total, org_p0[p], u, np.int64(beh[B_MAX_FEED]))
             for q in range(k):
                 target = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 1 + q)) * total
                 pos = first + np.searchsorted(lib_cum[first:end], target, side="right")
@@ -749,7 +767,7 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
             src = ad_i[l, A_SOURCE]
             u = uniform(ck, make_tag(DELIVERY, p, src, l))
             p0 = ad_p0[l, 0] if weight == 1.0 else ad_p0[l, 1]
-            k = min(poisson_with_p0(ad_f[l, AF_LAMBDA] * weight, p0, u), ad_i[l, A_CAP])
+            k = poisson_with_p0(ad_f[l, AF_LAMBDA] * weight, p0, u, ad_i[l, A_CAP])
             for q in range(k):
                 if w.hidden[i] != 0:
                     break  # the platform stops serving (and billing) ads the consumer hid
@@ -762,12 +780,12 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
             hb = np.uint32(1) << np.uint32(home)
             # New customers review; later, customers keep mentioning the brand at talk_rate.
             talk = beh[B_REVIEW] if first_buy else (beh[B_TALK] if w.stage[i] >= 4 else 0.0)
-            if talk > 0.0 and uniform(ck, make_tag(SHARE, home, 0, 0)) < talk:
+            if chance(ck, make_tag(SHARE, home, 0, 0), talk):
                 w.shared_now[i, K_REVIEW] |= hb
                 ev[ch, E_SHARES, home] += 1.0
             if w.stage[i] == 5:
                 rate = beh[B_REFERRAL] * (1.0 + beh[B_REFERRAL_ELASTICITY] * beh[B_REWARD] / beh[B_PRICE])
-                if uniform(ck, make_tag(SHARE, home, 0, 1)) < rate:
+                if chance(ck, make_tag(SHARE, home, 0, 1), rate):
                     w.shared_now[i, K_REFERRAL] |= hb
                     ev[ch, E_SHARES, home] += 1.0
         # 6. Retention: customers buy again on their repurchase cycle.
@@ -778,7 +796,7 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
             rate = beh[B_REPURCHASE] * (0.5 + w.trust[i])
             if owned_touch:
                 rate *= 1.0 + beh[B_OWNED_BOOST]
-            if uniform(ck, make_tag(RETENTION, 0, 0, 0)) < rate:
+            if chance(ck, make_tag(RETENTION, 0, 0, 0), rate):
                 price = beh[B_PRICE]
                 ap = w.purchase_platform[i]
                 w.purchases[i] += 1
@@ -793,7 +811,7 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
         w.trust[i] += (base - w.trust[i]) * beh[B_TRUST_DECAY]
         w.fatigue[i] *= beh[B_FATIGUE_KEEP]
         if w.last_touch_day[i] < day and (stage == 1 or stage == 2):
-            if beh[B_FORGET] > 0.0 and uniform(ck, make_tag(DECAY, 0, 0, 0)) < beh[B_FORGET]:
+            if chance(ck, make_tag(DECAY, 0, 0, 0), beh[B_FORGET]):
                 stage -= 1
         if stage == 3 and w.trust[i] < beh[B_TRUST_THRESHOLD]:
             stage = 2
