@@ -11,11 +11,15 @@ import numpy as np  # noqa: E402
 from simulation.metrics import STAGE_COLUMNS  # noqa: E402
 
 STAGE_COLOURS = ["#d9d9d9", "#9ecae1", "#4292c6", "#6a51a3", "#31a354", "#e6550d"]
+#: Under the drop-off panel: its steps are separate counts, not nested sets.
+DROPOFF_FOOTNOTE = ("Stages are counted separately: a consumer can click without engaging, so a step "
+                    "can exceed the one before.")
 
 
 def funnel_figure(result):
     """Two panels: consumers per stage per day (stacked), and the drop-off from impressions to
-    customers on a log scale with each step's conversion percentage."""
+    customers on a log scale with each step's conversion percentage. The steps are counted
+    separately (a trusting consumer can click without engaging), which a footnote says."""
     ts, s = result.timeseries, result.summary
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), constrained_layout=True)
     days = ts["day"].to_numpy()
@@ -40,6 +44,8 @@ def funnel_figure(result):
     right.set(xlabel="count over the run (log scale)",
               title=f"drop-off: impressions to {labels['customer'].lower()}s (reach {s['reach']:,})")
     fig.suptitle(_money_line(s), fontsize=10, color="#444")
+    # a figure-level label, so the constrained layout makes room for it below the x labels
+    fig.supxlabel(DROPOFF_FOOTNOTE, x=0.99, ha="right", fontsize=8, color="#666", style="italic")
     return fig
 
 

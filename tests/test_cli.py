@@ -32,6 +32,24 @@ def test_run_writes_outputs_and_prints_summary(tmp_path):
     assert not list(out.glob(".*tmp"))
 
 
+
+def test_dropoff_chart_says_its_steps_are_counted_separately():
+    """Clicks are not a subset of engagements (a trusting consumer can click without engaging), so
+    the drop-off panel's "% of previous" can pass 100%: a footnote on funnel.png says so."""
+    import matplotlib.pyplot as plt
+
+    from simulation.figures import DROPOFF_FOOTNOTE
+    from simulation.results import run
+    from simulation.scenario import load_scenario
+
+    result = run(load_scenario(FLAGSHIP, ["audience.size=500"]), days=5)
+    fig = result.plot()
+    try:
+        texts = [t.get_text() for t in fig.texts]
+        assert DROPOFF_FOOTNOTE in texts and "click without engaging" in DROPOFF_FOOTNOTE
+    finally:
+        plt.close(fig)
+
 def test_json_prints_only_the_summary(tmp_path):
     proc = cli("run", FLAGSHIP, *FAST, "--out", tmp_path, "--json")
     assert proc.returncode == 0

@@ -6,21 +6,17 @@ started once per test session and closed when the last module using it is done.
 
 from __future__ import annotations
 
-import logging
-
 _CLUSTERS: dict[int, list] = {}  # workers -> [cluster, client, users]
 
 
 def acquire(workers: int):
     """A client of a local cluster of ``workers`` single-threaded processes on 127.0.0.1."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    from simulation.experiments.evaluators import DaskEvaluator
+    from simulation.experiments.evaluators import DaskEvaluator, local_cluster
 
     if workers not in _CLUSTERS:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None, scheduler_port=0,
-                               silence_logs=logging.ERROR)
+        cluster = local_cluster(workers)
         client = Client(cluster, set_as_default=False)
         DaskEvaluator(client=client).__enter__()  # load the kernels on every worker once
         _CLUSTERS[workers] = [cluster, client, 0]

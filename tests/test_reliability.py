@@ -113,20 +113,17 @@ def test_identical_across_processes_threads_sweep_workers_and_dask(reference_dig
 
     The flagship's written files from two fresh processes with 1 and 2 threads are compared in
     tests/test_hardening.py; the flagship's sweeps on 1 and 2 workers in tests/test_sweep.py."""
-    import logging
-
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from simulation import load_scenario
+    from simulation.experiments.evaluators import local_cluster
     from simulation.experiments.metrics import DEFAULT_METRICS, pick
     from simulation.results import run
 
     specs = {name: _sweep_spec(tmp_path, name) for name in LIBRARY}
     here = {name: _sweep_outputs(specs[name], tmp_path / f"{name}_here", in_process=True)
             for name in LIBRARY}
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, scheduler_port=0, silence_logs=logging.ERROR,
-                           env={"NUMBA_NUM_THREADS": "2"})
+    cluster = local_cluster(1, env={"NUMBA_NUM_THREADS": "2"})
     try:
         with Client(cluster, set_as_default=False) as client:
             for workers in (1, 2):

@@ -1,6 +1,7 @@
 """Sweeps on real Dask clusters: determinism across 1 worker, 2 workers and an external
 scheduler with two `dask worker` processes; resume after SIGKILL; a failing run is stored with
-its error; bad input exits 2 before anything runs or is written.
+its error; bad input exits 2 before anything runs or is written; a folder another sweep is
+writing is refused; two local clusters at once take free ports on 127.0.0.1.
 
 The shared spec sweeps a graph file (one good, one with no edges: every run on it raises at model
 build time, on the worker) against the retargeting budget, 4 replicates: 24 runs, 12 failing.
@@ -243,3 +244,65 @@ def test_a_folder_of_another_sweep_is_refused(spec_file, reference, tmp_path, da
     res = cli("sweep", spec_file, "--out", out, "--replicates", "5")
     assert res.returncode == 2 and "different sweep" in res.stderr
     assert (out / "runs.parquet").read_bytes() == before
+
+
+def test_two_local_clusters_at_once_listen_on_free_local_ports():
+    """Two local clusters at once (e.g. two sweeps): each scheduler's HTTP server takes a free port
+    on 127.0.0.1, so neither warns "Port 8787 is already in use" (not even when 8787 is taken)."""
+    import warnings
+
+    from simulation.experiments.evaluators import DaskEvaluator
+
+    with socket.socket() as taken, warnings.catch_warnings(record=True) as caught:
+        try:
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        except OSError:
+            pass  # already in use: just as good
+        warnings.simplefilter("always")
+        with DaskEvaluator(workers=1) as a, DaskEvaluator(workers=1) as b:
+            servers = [e._cluster.scheduler.http_server for e in (a, b)]
+            assert [s.address for s in servers] == ["127.0.0.1", "127.0.0.1"]
+            assert 8787 not in {s.port for s in servers} and servers[0].port != servers[1].port
+            assert all(e._cluster.scheduler.address.startswith("tcp://127.0.0.1:") for e in (a, b))
+    assert not [w for w in caught if "already in use" in str(w.message)], \
+        [str(w.message) for w in caught]
+
+
+def test_a_folder_in_use_by_another_sweep_is_refused(spec_file, tmp_path):
+    """While a process holds the folder's lock (here a child standing in for a running sweep), a
+    sweep into that folder exits 2 with one message naming the holder's PID and writes nothing;
+    once the holder is gone the folder is free."""
+    from simulation.experiments.storage import LOCK
+
+    out = tmp_path / "busy"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time\n"
+         f"fd = os.open({str(out / LOCK)!r}, os.O_RDWR | os.O_CREAT)\n"
+         "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+         "os.write(fd, f'{os.getpid()}\\n'.encode())\n"
+         "print('locked', flush=True)\n"
+         "time.sleep(120)\n"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = sorted(p.name for p in out.iterdir())
+        res = cli("sweep", spec_file, "--out", out, "--workers", "0")
+        assert res.returncode == 2, res.stderr
+        assert "in use by another sweep" in res.stderr and f"PID {holder.pid}" in res.stderr
+        assert str(out) in res.stderr and "Traceback" not in res.stderr
+        assert len([ln for ln in res.stderr.splitlines() if ln.startswith("error:")]) == 1
+        assert sorted(p.name for p in out.iterdir()) == before == [LOCK]
+        assert (out / LOCK).read_text() == f"{holder.pid}\n"
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    # the holder died without cleaning up: its stale lock file does not block the next sweep
+    spec = yaml.safe_load(spec_file.read_text())
+    spec.update(replicates=1, parameters={"strategy.retargeting.0.daily_budget": [0]},
+                set=[*spec["set"], "days=5"])
+    path = spec_file.parent / "small.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    df = sweep(path, out, in_process=True)
+    assert len(df) == 1 and (df["status"] == "ok").all()
+    assert not (out / LOCK).exists() and (out / "runs.parquet").exists()

@@ -135,6 +135,21 @@ class InProcessEvaluator:
             yield execute(task)
 
 
+def local_cluster(workers: int, **options):
+    """A ``distributed.LocalCluster`` of ``workers`` single-threaded processes, reachable from this
+    machine only: the scheduler, its HTTP server and the workers listen on 127.0.0.1, each on a
+    free port the system picks. (Without ``dashboard_address`` the scheduler's HTTP server takes
+    port 8787 even when the dashboard is off, and a second cluster warns "Port 8787 is already in
+    use" and moves.) No dashboard: the HTTP server only serves the scheduler's health, info and
+    metrics routes. ``options`` are added to, or replace, LocalCluster's arguments."""
+    from distributed import LocalCluster
+
+    kwargs = dict(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                  scheduler_port=0, dashboard_address="127.0.0.1:0",
+                  scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
+    return LocalCluster(**{**kwargs, **options})
+
+
 class DaskEvaluator:
     """Runs tasks on Dask: a local cluster (one single-threaded worker process per core, on
     127.0.0.1) or an existing scheduler (``tcp://HOST:PORT``), or a ``distributed.Client`` the
@@ -156,7 +171,7 @@ class DaskEvaluator:
         self.description = ""
 
     def __enter__(self) -> DaskEvaluator:
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         if self.client is not None:
             self.description = f"Dask client {self.client.scheduler.address}"
@@ -176,9 +191,7 @@ class DaskEvaluator:
             import os
 
             n = self.workers or os.cpu_count() or 1
-            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                         host="127.0.0.1", dashboard_address=None,
-                                         scheduler_port=0, silence_logs=logging.ERROR)
+            self._cluster = local_cluster(n)
             self.client = Client(self._cluster, set_as_default=False)
             self.description = f"local Dask cluster, {n} worker process(es)"
         try:

@@ -11,6 +11,8 @@ of the sweep's time (the table grows; rewriting it is linear in its size).
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import math
 import os
@@ -29,6 +31,7 @@ RUNS = "runs.parquet"
 DESIGN = "design.parquet"
 MANIFEST = "manifest.json"
 TIMESERIES = "timeseries"
+LOCK = ".sweep.lock"
 TIMING_COLUMNS = ("duration_s",)
 
 
@@ -185,6 +188,101 @@ class RunStore:
         self.flush()
         write_json(self.folder / MANIFEST, manifest)
 
+
+
+class FolderLock:
+    """An exclusive lock on a sweep's output folder, so two sweeps never write it at once.
+
+    ``fcntl.flock`` on ``.sweep.lock`` in the folder (the holder's PID is written in it), held
+    from before the folder's stored runs are read until the sweep ends. The system releases it
+    when the process dies, however it dies, so a killed sweep can be resumed at once. On release
+    the lock file is removed, and so are the folders :meth:`acquire` created if nothing else was
+    written in them (bad input found later leaves nothing behind).
+
+    Raises (acquire):
+        FunnelsimError: another process holds the lock (its PID is in the message).
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK
+        self._fd: int | None = None
+        self._created: list[Path] = []  # the folders acquire created, deepest first
+
+    def acquire(self) -> None:
+        while True:
+            self._make_folder()
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except FileNotFoundError:  # a failing holder removed the folder it had created
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                    raise
+                raise self._busy() from None
+            # the holder may have removed the file between our open and our lock: start again
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            os.unlink(self.path)  # still locked: whoever opens it next makes a new one
+        except FileNotFoundError:
+            pass
+        finally:
+            os.close(self._fd)
+            self._fd = None
+        for folder in self._created:
+            try:
+                folder.rmdir()  # only if empty: nothing was written
+            except OSError:
+                break
+        self._created = []
+
+    def __enter__(self) -> FolderLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def _make_folder(self) -> None:
+        missing = []
+        for folder in (self.folder, *self.folder.parents):
+            if folder.exists():
+                break
+            missing.append(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._created = self._created or missing
+
+    def _busy(self) -> FunnelsimError:
+        pid = ""
+        for _ in range(20):  # the holder writes its PID just after taking the lock
+            try:
+                pid = self.path.read_text().strip()
+            except OSError:
+                break
+            if pid:
+                break
+            time.sleep(0.01)
+        who = f"another sweep (PID {pid})" if pid.isdigit() else "another sweep"
+        return FunnelsimError(str(self.folder), [Problem(
+            "", f"the output folder is in use by {who}, which holds {LOCK}",
+            suggestion="wait for that sweep to finish (or stop it), or choose another --out "
+                       "folder")])
 
 def read_table(path: Path) -> pa.Table:
     """A Parquet file read through one open file. ``pq.read_table(path)`` opens the path twice

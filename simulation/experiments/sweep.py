@@ -1,14 +1,16 @@
 """``sweep(spec) -> DataFrame``: plan, check, run on Dask, store as runs finish, resume.
 
 Order of work, so that bad input never leaves anything behind: plan and validate the spec and
-every design point; read what an earlier attempt stored in the output folder (and check it is the
-same sweep); reach the evaluator (start the local cluster or connect to the scheduler); only
-then create the folder and write the manifest, and submit the runs not yet stored.
+every design point; lock the output folder (a second sweep into it is refused while this one
+runs; see :class:`~simulation.experiments.storage.FolderLock`); read what an earlier attempt
+stored there (and check it is the same sweep); reach the evaluator (start the local cluster or
+connect to the scheduler); only then write the manifest, and submit the runs not yet stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import pyarrow as pa
 
 from simulation.experiments.evaluators import DaskEvaluator, InProcessEvaluator, RunOutput
 from simulation.experiments.spec import Plan, plan_sweep
-from simulation.experiments.storage import RunStore, coerce, runs_schema, value_type
+from simulation.experiments.storage import FolderLock, RunStore, coerce, runs_schema, value_type
 
 #: progress(done, failed, total): called once before the first run and after every run.
 Progress = Callable[[int, int, int], None]
@@ -56,41 +58,44 @@ def sweep(spec: str | Path | dict | Plan, out: str | Path | None = None, *,
         metric, status, error, duration_s.
 
     Raises:
-        FunnelsimError: bad spec, key, value, design, output folder or unreachable scheduler; raised
-            before any run starts and before anything is written.
+        FunnelsimError: bad spec, key, value, design, output folder (another sweep's, or in use
+            by a sweep still running) or unreachable scheduler; raised before any run starts and
+            before anything is written.
     """
     plan = spec if isinstance(spec, Plan) else plan_sweep(spec)
     param_types = {p.key: value_type([pt[p.key] for pt in plan.points]) for p in plan.params}
     schema = runs_schema(param_types, plan.metrics)
     store = RunStore(Path(out), schema, plan.spec_hash, batch_rows, batch_seconds) if out else None
-    stored = store.load_existing() if store else {}
-    todo = [i for i in plan.run_ids() if i not in stored]
-    if in_process or not todo:  # nothing left to run: no cluster to start
-        evaluator = InProcessEvaluator()
-    else:
-        evaluator = DaskEvaluator(workers=workers, scheduler=scheduler, client=client,
-                                  connect_timeout=connect_timeout)
-    rows: dict[int, dict] = dict(stored)
-    failed = sum(1 for r in stored.values() if r["status"] != "ok")
-    with evaluator:
-        started = _now()
-        manifest = _manifest(plan, store, evaluator.description, started)
-        if store:
-            store.open(manifest, _design_table(plan, param_types))
-        if progress:
-            progress(len(rows), failed, plan.n_runs)
-        for output in evaluator.run(plan.task(i) for i in todo):
-            row = _row(plan, output, param_types)
-            rows[row["run_id"]] = row
-            failed += output.status != "ok"
+    # held until the end: a second sweep into the same folder is refused, not interleaved
+    with FolderLock(Path(out)) if out else nullcontext():
+        stored = store.load_existing() if store else {}
+        todo = [i for i in plan.run_ids() if i not in stored]
+        if in_process or not todo:  # nothing left to run: no cluster to start
+            evaluator = InProcessEvaluator()
+        else:
+            evaluator = DaskEvaluator(workers=workers, scheduler=scheduler, client=client,
+                                      connect_timeout=connect_timeout)
+        rows: dict[int, dict] = dict(stored)
+        failed = sum(1 for r in stored.values() if r["status"] != "ok")
+        with evaluator:
+            started = _now()
+            manifest = _manifest(plan, store, evaluator.description, started)
             if store:
-                store.add(row, output.timeseries)
+                store.open(manifest, _design_table(plan, param_types))
             if progress:
                 progress(len(rows), failed, plan.n_runs)
-        if store:
-            manifest["sessions"][-1].update(finished_at=_now(), runs=len(todo))
-            manifest.update(status="complete", finished_at=_now())
-            store.finish(manifest)
+            for output in evaluator.run(plan.task(i) for i in todo):
+                row = _row(plan, output, param_types)
+                rows[row["run_id"]] = row
+                failed += output.status != "ok"
+                if store:
+                    store.add(row, output.timeseries)
+                if progress:
+                    progress(len(rows), failed, plan.n_runs)
+            if store:
+                manifest["sessions"][-1].update(finished_at=_now(), runs=len(todo))
+                manifest.update(status="complete", finished_at=_now())
+                store.finish(manifest)
     table = pa.Table.from_pylist([rows[k] for k in sorted(rows)], schema=schema)
     return table.to_pandas()
 
