@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
 
+from simulation.prefetch import prefetch
 from simulation.streams import (
     DECAY,
     DELIVERY,
@@ -636,6 +637,12 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
             i += 1
             if i >= hi:
                 break
+        if sparse:
+            # Ask for the state of a consumer a few visits ahead (a hint: see prefetch).
+            if view + LOOKAHEAD < n_views:
+                _prefetch_consumer(w, peer_at[view + LOOKAHEAD])
+            if wpos + LOOKAHEAD < wend:
+                _prefetch_consumer(w, watch_in[wpos + LOOKAHEAD])
         stage_in, trust_in = w.stage[i], w.trust[i]
         n_visits += 1
         ck = subkey(dkey, i)
@@ -869,6 +876,36 @@ def fixed_trust_sum(trust):
     for x in trust:
         total += fixed_trust(x)
     return total
+
+
+#: Visits ahead whose state is prefetched on quiet days.
+LOOKAHEAD = 6
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _prefetch_consumer(w, i):
+    """Prefetch the state entries a visit of consumer i reads first."""
+    prefetch(w.stage, i)
+    prefetch(w.trust, i)
+    prefetch(w.baseline_trust, i)
+    prefetch(w.fatigue, i)
+    prefetch(w.active, i)
+    prefetch(w.reached, i)
+    prefetch(w.hooks, i)
+    prefetch(w.touches, i)
+    prefetch(w.last_touch_day, i)
+    prefetch(w.last_engaged_day, i)
+    prefetch(w.last_share_day, i)
+    prefetch(w.first_platform, i)
+    prefetch(w.first_source, i)
+    prefetch(w.last_platform, i)
+    prefetch(w.last_source, i)
+    prefetch(w.follows, i)
+    prefetch(w.subscribed, i)
+    prefetch(w.uses, i)
+    prefetch(w.purchase_platform, i)
+    prefetch(w.peer_susceptibility, i)
+    prefetch(w.hidden, i)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
