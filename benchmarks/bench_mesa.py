@@ -45,7 +45,9 @@ def case_funnelsim(size: int) -> dict:
     from simulation import FunnelModel
     from simulation.validation import bass_scenario
 
-    FunnelModel(bass_scenario(P, Q, 2000, 3, network="erdos_renyi", mean_degree=K)).run()  # warm
+    # Warm every kernel the run calls (numba loads each from its cache at the first call): 60 days
+    # reach the days on which friends' posts are pulled rather than pushed.
+    FunnelModel(bass_scenario(P, Q, 2000, 60, network="erdos_renyi", mean_degree=K)).run()
     w0, c0 = clock()
     model = FunnelModel(_scenario(size, DAYS))
     w1, c1 = clock()

@@ -31,7 +31,7 @@ def one_case(size: int, agents: bool) -> dict:
     from simulation import FunnelModel, load_scenario
 
     flagship = ROOT / "scenarios" / "product_launch.yaml"
-    warm = load_scenario(flagship, ["audience.size=2000", "days=2"])
+    warm = load_scenario(flagship, ["audience.size=2000", "days=30"])  # loads every kernel
     FunnelModel(warm).run()
     spec = load_scenario(flagship, [f"audience.size={size}", "days=90",
                                     f"materialize_agents={str(agents).lower()}"])

@@ -59,7 +59,8 @@ def _spec(size: int, days: int, agents: bool = False):
 def _warm() -> None:
     from simulation import FunnelModel
 
-    FunnelModel(_spec(2000, 2)).run()
+    # 30 days: every kernel the run calls is loaded from numba's cache before the clock starts.
+    FunnelModel(_spec(2000, 30)).run()
 
 
 # --- cases (each in its own process) -------------------------------------------------------------
