@@ -222,6 +222,7 @@ def exposure_probe(spec, seed: int, platform: str, creative: int, source: int) -
     for i in range(n):
         r = K._expose(i, creative, source, 0, np.uint64(subkey(dkey, i)), 0, 0, w, False)
         engaged += r & K.R_ENGAGED
+    model.state_changed()  # the probe wrote the state outside a step (ODD 3.3)
     return {"stop": ev[0, K.E_STOPS, p] / n, "engage": engaged / n,
             "trust": float((st.trust - before).mean()), "model": model}
 

@@ -5,8 +5,9 @@ StructRef view of the same arrays (:mod:`simulation.structs`); the kernels loop 
 compiled code, in fixed chunks processed in parallel. Every random draw comes from the
 counter-based streams (:mod:`simulation.streams`) keyed by (day, consumer, decision), and every
 tally goes to its chunk's row, summed in chunk order afterwards: outputs do not depend on the
-number of threads. A consumer's update reads its neighbours' *yesterday* shares only (pull, not
-push), so no two threads write the same entry.
+number of threads. A consumer's update reads its neighbours' *yesterday* shares only (pushed
+to it as views drawn before the pass, or pulled from its friend list), so no two threads write the
+same entry. On quiet days only the consumers something can happen to are visited (ODD 3.3).
 
 The rules are documented in docs/ODD.md, section "Submodels".
 """
@@ -340,7 +341,8 @@ def _expose(i, c, src, index, ck, ch, day, w, bought):
                     w.subscribed[i] |= ob
                     ev[ch, E_SUBSCRIBES, owned_i[o, 0]] += 1.0
     if purpose == PURPOSE_TRUST:
-        gain = plat[p, P_TRUST] * cre[c, C_TRUST_LIFT] * cred[src] * quality
+        # (a gain above 1 would overshoot; capped, trust stays in [0, 1])
+        gain = min(1.0, plat[p, P_TRUST] * cre[c, C_TRUST_LIFT] * cred[src] * quality)
         w.trust[i] += gain * (1.0 - w.trust[i])
     elif purpose == PURPOSE_ACTION and src != S_PEER and src != S_REFERRAL and src != S_OWNED:
         # Communities punish overt promotion by the brand (Reddit) [assumption, after B]; sends

@@ -284,15 +284,22 @@ class FunnelModel(mesa.Model):
         fixed = np.concatenate([a, a * (1.0 - self.plat[:, K.P_PRO_FOCUS])[None, :]])
         self._sessions_fixed = bool(np.all((fixed <= 0.0) | (fixed >= 1.0)))
         self._sessions_drawn = False
+        if n >= 2 ** 27:  # the fixed-point trust total (kernels.TRUST_UNIT) would overflow
+            raise ScenarioError(self.spec.name, [Problem(
+                "audience.size", "is more consumers than the engine's tallies hold", value=n,
+                suggestion=f"use fewer than {2 ** 27:,} consumers")])
         self.state_changed()
 
     def state_changed(self) -> None:
         """Call after writing the state arrays between steps (the Consumer agents' setters do):
-        the next day recounts the tallies and visits every consumer."""
+        the next day recounts the tallies, re-reads who posted and visits everyone (ODD 3.3)."""
         self._recount = True
 
     def _count_tallies(self) -> None:
         st = self.state
+        # Who posted (yesterday's shares) and what, from the arrays themselves.
+        self._posters = np.flatnonzero(st.shared_prev.any(axis=1)).astype(np.int64)
+        self.shared_any[:] = st.shared_prev[:, 0] | st.shared_prev[:, 1] | st.shared_prev[:, 2]
         self._stage_total = np.bincount(st.stage.astype(np.int64),
                                         minlength=len(STAGE_COLUMNS)).astype(np.int64)
         self._trust_fixed = int(K.fixed_trust_sum(st.trust))

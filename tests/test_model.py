@@ -248,9 +248,10 @@ def test_quiet_days_visit_only_the_worklists_with_identical_outcomes(scenario):
     assert ts["mean_trust"].iloc[-1] == pytest.approx(state.trust.mean(), abs=1e-10)
 
 
-def test_writing_a_consumer_between_days_is_seen_on_a_quiet_day():
-    """A Consumer's setters tell the model (state_changed): the next day recounts the tallies
-    and visits everyone, so a changed consumer is not skipped as quiet."""
+def test_writing_the_state_between_days_is_seen_on_a_quiet_day():
+    """A Consumer's setters tell the model (state_changed), as must code writing the arrays: the
+    next day recounts the tallies, re-reads who posted and visits everyone, so a changed
+    consumer is not skipped as quiet."""
     spec = _quiet_cases()["cascade"]()
     runs = []
     for skip in (True, False):
@@ -260,8 +261,30 @@ def test_writing_a_consumer_between_days_is_seen_on_a_quiet_day():
         Consumer(model, 10).trust = 0.9  # above its baseline: it decays from tomorrow on
         Consumer(model, 11).stage = Stage.ENGAGED
         model.run(5)
-        runs.append((model.datacollector.get_model_vars_dataframe(), model.state.trust.copy()))
-    assert runs[0][0].equals(runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
-    assert 0.15 < runs[0][1][10] < 0.9  # it decayed
-    ts = runs[0][0]
+        # Writing the arrays directly: the caller says so.
+        model.state.trust[100:200] = 0.9
+        model.state.fatigue[300] = 0.5
+        model.state_changed()
+        model.run(5)
+        runs.append((model.datacollector.get_model_vars_dataframe(), model.state))
+    (ts, state), (ts_all, state_all) = runs
+    assert ts.equals(ts_all)
+    for name, a, b in zip(state._fields, state, state_all, strict=True):
+        assert np.array_equal(a, b), name
+    assert 0.15 < state.trust[10] < 0.9 and 0.15 < state.trust[150] < 0.9  # they decayed
+    assert 0.0 < state.fatigue[300] < 0.5
     assert ts[list(STAGE_COLUMNS)].sum(axis=1).eq(4000).all()
+    assert ts[list(STAGE_COLUMNS)].iloc[-1].tolist() == np.bincount(
+        state.stage, minlength=len(STAGE_COLUMNS)).tolist()
+    assert ts["mean_trust"].iloc[-1] == pytest.approx(state.trust.mean(), abs=1e-10)
+
+
+def test_shares_written_between_days_reach_friends_the_next_day():
+    """After state_changed(), the next day re-reads who shared from ``shared_prev``."""
+    model = FunnelModel(_quiet_cases()["cascade"]())
+    model.run(30)  # the cascade is over: nothing is shown any more
+    assert model.today["impressions"] == 0
+    model.state.shared_prev[:10, 0] = 1  # ten consumers shared yesterday on platform 0
+    model.state_changed()
+    model.step()
+    assert model.today["impressions"] > 0  # their friends see the shares

@@ -12,6 +12,7 @@ import threading
 
 import pandas as pd
 
+from simulation import kernels as K
 from simulation.metrics import platform_table
 from simulation.model import FunnelModel
 from simulation.results import Result
@@ -36,7 +37,8 @@ class ViewModel(FunnelModel):
             raise ViewError(recipe.label, f"the graph has {self.graph.n:,} consumers; the web view is "
                                           f"limited to {limit:,}")
         self.recipe = recipe
-        self.initial_trust = float(self.state.trust.mean())  # the KPI cards' trust at day 0
+        # The KPI cards' trust at day 0, summed as the model sums it (ODD 3.3).
+        self.initial_trust = float(K.fixed_trust_sum(self.state.trust)) * K.TRUST_UNIT / self.graph.n
         self.lock = threading.RLock()
         self.running = self.spec.days > 0
         self._result: tuple[int, Result] | None = None
