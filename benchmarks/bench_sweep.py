@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+REPEATS = 2  # sweeps per worker count; the faster counts
 sys.path.insert(0, str(ROOT))
 
 
@@ -75,7 +76,8 @@ def main() -> None:
     plan = plan_sweep(spec(args.runs, args.size, args.days))
     rows = []
     for workers in (1, 2):
-        wall, df = timed_sweep(plan, workers)
+        # The faster of REPEATS sweeps: on two cores any other work slows the 2-worker sweep most.
+        wall, df = min((timed_sweep(plan, workers) for _ in range(REPEATS)), key=lambda t: t[0])
         assert (df["status"] == "ok").all(), df.loc[df["status"] != "ok", "error"].iloc[0]
         model = float(df["duration_s"].mean())
         rows.append({"workers": workers, "wall": wall, "model": model,
@@ -90,7 +92,8 @@ def main() -> None:
         f"Command: `.venv/bin/python benchmarks/bench_sweep.py --record`. A grid sweep of "
         f"{plan.n_runs} runs of the flagship at {args.size:,} consumers x {args.days} days on a "
         "local Dask cluster (one single-threaded worker process each), runs.parquet written as "
-        "runs finish. Wall time excludes starting and warming the cluster.",
+        f"runs finish. Wall time excludes starting and warming the cluster; the faster of "
+        f"{REPEATS} sweeps for each number of workers.",
         "",
         "| workers | wall time (s) | runs/s | mean worker time per run (s) | "
         "overhead per run (ms) | target |",
