@@ -526,7 +526,19 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, post
             bound += g_indptr[j + 1] - g_indptr[j]
     out = np.empty(bound, dtype=np.int64)
     count = 0
-    for j in posters:
+    n_posters = posters.shape[0]
+    shares_flat = shared_prev.reshape(-1)  # (a view, for the prefetch of a row)
+    for q in range(n_posters):
+        # Ask early for what later posters need: their friend-list bounds 16 posters ahead,
+        # their friend lists and shares 8 ahead (a hint: see simulation.prefetch).
+        if q + 16 < n_posters:
+            prefetch(g_indptr, posters[q + 16])
+        if q + 8 < n_posters:
+            ahead = posters[q + 8]
+            prefetch(g_indices, g_indptr[ahead])
+            prefetch(g_mirror, g_indptr[ahead])
+            prefetch(shares_flat, ahead * 3)
+        j = posters[q]
         s0, s1, s2 = shared_prev[j, 0], shared_prev[j, 1], shared_prev[j, 2]
         for e in range(g_indptr[j], g_indptr[j + 1]):
             i = np.int64(g_indices[e])
