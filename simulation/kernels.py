@@ -495,26 +495,8 @@ def friends_mark(g_indptr, g_indices, posters, shared_any, influencers, influenc
 
 
 @njit(cache=True, error_model="numpy")
-def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, posters,
-                  influencers, influencer_on, infl_platform, peer_view, infl_reach):
-    """Which friends' posts each consumer sees today, pushed from the few who posted.
-
-    For every consumer j who shared yesterday (``posters``) or is an influencer posting today,
-    and every friend i who opened a platform j posted on, i sees the post with P(peer view) (or
-    P(influencer reach)), drawn from i's own stream with the same tag as if i had walked its
-    friend list: the index is j's position in i's (sorted) friend list. The draws do not depend
-    on anyone's state, so they can be made before the exposure pass; that pass then replays each
-    consumer's views in friend-list order (the order of the keys), exactly as a pull would.
-
-    Returns:
-        The views, unsorted: ``(i << 33) | key`` with ``key = 128 * position + 32 * kind +
-        platform``, where kind 0-2 is a share, review or referral (K_*) and 3 an influencer post
-        (see :func:`split_views`).
-    """
-    # Two tight loops rather than one: the second loop's loads are independent of one another,
-    # so the processor overlaps their cache misses. 1. Draw every view along the posters' edges
-    # (into a buffer sized once: growing it inside the loop would make numba count references
-    # to it on every pass); 2. keep those whose friend opened the platform.
+def views_bound(g_indptr, shared_prev, posters, influencers, influencer_on):
+    """The most views :func:`friends_views` can draw today (the size its buffer needs)."""
     bound = 0
     for j in posters:
         bits = 0
@@ -524,7 +506,33 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, post
     if influencer_on:
         for j in influencers:
             bound += g_indptr[j + 1] - g_indptr[j]
-    out = np.empty(bound, dtype=np.int64)
+    return bound
+
+
+@njit(cache=True, error_model="numpy")
+def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, posters,
+                  influencers, influencer_on, infl_platform, peer_view, infl_reach, out):
+    """Which friends' posts each consumer sees today, pushed from the few who posted.
+
+    For every consumer j who shared yesterday (``posters``) or is an influencer posting today,
+    and every friend i who opened a platform j posted on, i sees the post with P(peer view) (or
+    P(influencer reach)), drawn from i's own stream with the same tag as if i had walked its
+    friend list: the index is j's position in i's (sorted) friend list. The draws do not depend
+    on anyone's state, so they can be made before the exposure pass; that pass then replays each
+    consumer's views in friend-list order (the order of the keys), exactly as a pull would.
+
+    The views go to ``out`` (at least :func:`views_bound` long; the model keeps one buffer, as
+    fresh pages each day cost the kernel's page clearing), unsorted: ``(i << 33) | key`` with
+    ``key = 128 * position + 32 * kind + platform``, where kind 0-2 is a share, review or
+    referral (K_*) and 3 an influencer post (:func:`view_consumer`, :func:`view_key`).
+
+    Returns:
+        The number of views written.
+    """
+    # Two tight loops rather than one: the second loop's loads are independent of one another,
+    # so the processor overlaps their cache misses. 1. Draw every view along the posters' edges
+    # (into a buffer sized beforehand: growing it inside the loop would make numba count
+    # references to it on every pass); 2. keep those whose friend opened the platform.
     count = 0
     n_posters = posters.shape[0]
     shares_flat = shared_prev.reshape(-1)  # (a view, for the prefetch of a row)
@@ -567,15 +575,19 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, post
         if (active[v >> 33] >> np.uint32(v & 31)) & np.uint32(1):
             out[kept] = v
             kept += 1
-    count = kept
-    return out[:count]
+    return kept
 
 
-def split_views(views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(consumer, key) of :func:`friends_views`' views, sorted by consumer then key (numpy's
-    sort: vectorised, faster than a compiled comparison or counting sort here)."""
-    views = np.sort(views)
-    return views >> 33, views & ((1 << 33) - 1)
+@njit(cache=True, inline="always", error_model="numpy")
+def view_consumer(v):
+    """The consumer shown view ``v`` of :func:`friends_views`."""
+    return v >> 33
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def view_key(v):
+    """The key of view ``v`` of :func:`friends_views`: 128 * position + 32 * kind + platform."""
+    return v & ((np.int64(1) << 33) - 1)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -601,7 +613,7 @@ def exposures_and_responses(dkey, day, n_chunks, w):
         ad_p0[l, 0] = np.exp(-(ad_f[l, AF_LAMBDA] * 1.0))
         ad_p0[l, 1] = np.exp(-(ad_f[l, AF_LAMBDA] * (1.0 + 3.0 * ad_f[l, AF_PRECISION] * 1.0)))
     # Each chunk's first pushed view; on a quiet day a chunk with nobody to visit is skipped.
-    first_view = np.searchsorted(w.peer_at, np.minimum(np.arange(n_chunks + 1) * size, n))
+    first_view = np.searchsorted(w.peer_views, np.minimum(np.arange(n_chunks + 1) * size, n) << 33)
     # (The counts are reset here, serially: numba drops writes to a StructRef's arrays made
     # directly in a prange body; the chunks write theirs in the serial _day_chunk.)
     w.watch_out_n[:] = 0
@@ -617,9 +629,9 @@ def exposures_and_responses(dkey, day, n_chunks, w):
 @njit(cache=True, error_model="numpy")
 def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
     """One chunk of consumers' day (serial; chunks run in parallel). ``view``: the chunk's first
-    pushed view (index into ``w.peer_at``)."""
+    pushed view (index into ``w.peer_views``)."""
     g_indptr, g_indices, shared_any, friend_any = w.indptr, w.indices, w.shared_any, w.friend_any
-    push, peer_at, peer_key = w.peer_push, w.peer_at, w.peer_key
+    push, peer_views = w.peer_push, w.peer_views
     complete, mean_degree, sharers = w.complete, w.mean_degree, w.sharers
     influencer_on, infl_platform, infl_creative = w.influencer_on, w.infl_platform, w.infl_creative
     n_influencers, plat, beh = w.n_influencers, w.plat, w.beh
@@ -636,8 +648,8 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
     start = lo  # this chunk's slice of the buffers starts at its first consumer
     wpos, wend = start, start + w.watch_in_n[ch]
     n_watch, n_posters, n_visits = 0, 0, 0
-    n_views = peer_at.shape[0]
-    nxt = _next_worker(watch_in, wpos, wend, peer_at, view, n_views, hi)
+    n_views = peer_views.shape[0]
+    nxt = _next_worker(watch_in, wpos, wend, peer_views, view, n_views, hi)
     i = lo - 1
     while True:
         if sparse:
@@ -654,7 +666,7 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
         if sparse:
             # Ask for the state of a consumer a few visits ahead (a hint: see prefetch).
             if view + LOOKAHEAD < n_views:
-                _prefetch_consumer(w, peer_at[view + LOOKAHEAD])
+                _prefetch_consumer(w, view_consumer(peer_views[view + LOOKAHEAD]))
             if wpos + LOOKAHEAD < wend:
                 _prefetch_consumer(w, watch_in[wpos + LOOKAHEAD])
         stage_in, trust_in = w.stage[i], w.trust[i]
@@ -684,8 +696,8 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
             if not complete:
                 if push:
                     # The views drawn by friends_views, in friend-list order (as a pull).
-                    while view < peer_at.shape[0] and peer_at[view] == i:
-                        key = peer_key[view]
+                    while view < n_views and view_consumer(peer_views[view]) == i:
+                        key = view_key(peer_views[view])
                         view += 1
                         local, kind, p = key >> 7, (key >> 5) & 3, key & 31
                         if kind < 3:
@@ -864,9 +876,9 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
             posters[start + n_posters] = i
             n_posters += 1
         if sparse:
-            while view < n_views and peer_at[view] <= i:
+            while view < n_views and view_consumer(peer_views[view]) <= i:
                 view += 1  # (views are taken in the exposures above: a guard, never used)
-            nxt = _next_worker(watch_in, wpos, wend, peer_at, view, n_views, hi)
+            nxt = _next_worker(watch_in, wpos, wend, peer_views, view, n_views, hi)
     w.watch_out_n[ch] = n_watch
     w.posters_n[ch] = n_posters
     w.visits[ch] = n_visits
@@ -923,13 +935,13 @@ def _prefetch_consumer(w, i):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _next_worker(watch_in, wpos, wend, peer_at, view, n_views, hi):
+def _next_worker(watch_in, wpos, wend, peer_views, view, n_views, hi):
     """The next consumer to visit on a quiet day: watched or shown a friend's post (hi: none)."""
     nxt = hi
     if wpos < wend:
         nxt = watch_in[wpos]
-    if view < n_views and peer_at[view] < nxt:
-        nxt = peer_at[view]
+    if view < n_views and view_consumer(peer_views[view]) < nxt:
+        nxt = view_consumer(peer_views[view])
     return nxt
 
 

@@ -276,6 +276,7 @@ class FunnelModel(mesa.Model):
         self._posters = np.zeros(0, np.int64)  # who shared yesterday
         self.shared_any = np.zeros(n, np.uint32)  # platform bits of what each shared yesterday
         self._influencer_ids = np.flatnonzero(self.state.influencer).astype(np.int64)
+        self._views_buf = np.empty(0, dtype=np.int64)  # friends' posts pushed today (kernels)
         if not self.graph.complete:
             self.graph.mirror_positions()  # graph preparation for pushed posts, once
         # Sessions are certain when every activity is 0 or >= 1 (also after the professional
@@ -365,7 +366,7 @@ class FunnelModel(mesa.Model):
 
     def _friends_today(self, dkey, influencer_on: bool) -> tuple:
         """Friends' posts to show today, for the exposure pass (after the sessions are drawn):
-        ``(friend_any, push, peer_at, peer_key)``.
+        ``(friend_any, push, peer_views)``; the views sorted (by consumer, then key).
 
         Pushed from the posters when their friend lists are shorter than the audience (a few
         sharers: each post's views are drawn along its edges, :func:`kernels.friends_views`);
@@ -376,19 +377,25 @@ class FunnelModel(mesa.Model):
         st, g = self.state, self.graph
         none = np.zeros(0, dtype=np.int64)
         if g.complete:
-            return np.zeros(0, dtype=np.uint32), False, none, none
+            return np.zeros(0, dtype=np.uint32), False, none
         work = K.friends_content(g.indptr, self._posters, self._influencer_ids, influencer_on)
         if self.friends_mode == "push" or (self.friends_mode == "auto" and work < g.n):
-            views = K.friends_views(dkey, g.indptr, g.indices, g.mirror_positions(), st.active,
+            bound = K.views_bound(g.indptr, st.shared_prev, self._posters, self._influencer_ids,
+                                  influencer_on)
+            if bound > self._views_buf.shape[0]:  # one buffer, grown by half again as needed
+                self._views_buf = np.empty(max(bound, self._views_buf.shape[0] * 3 // 2),
+                                           dtype=np.int64)
+            count = K.friends_views(dkey, g.indptr, g.indices, g.mirror_positions(), st.active,
                                     st.shared_prev, self._posters, self._influencer_ids,
                                     influencer_on, self.infl_platform, self.beh[K.B_PEER_VIEW],
-                                    self.beh[K.B_INFL_REACH])
-            at, key = K.split_views(views)
-            return np.zeros(0, dtype=np.uint32), True, at, key
+                                    self.beh[K.B_INFL_REACH], self._views_buf)
+            views = self._views_buf[:count]
+            views.sort()  # in place (numpy's vectorised sort)
+            return np.zeros(0, dtype=np.uint32), True, views
         friend_any = np.zeros(g.n, dtype=np.uint32)
         K.friends_mark(g.indptr, g.indices, self._posters, self.shared_any, self._influencer_ids,
                        influencer_on, self.infl_platform, friend_any)
-        return friend_any, False, none, none
+        return friend_any, False, none
 
     def world_for_day(self, influencer_on: bool, lib, friends: tuple | None = None,
                       sparse: bool = False):
@@ -405,14 +412,13 @@ class FunnelModel(mesa.Model):
             n_plat = len(self.platform_names)
             self._sharers_today = (self._sharers() if self.graph.complete
                                    else np.zeros((n_plat, 3)))
-            none = np.zeros(0, dtype=np.int64)
-            friends = (np.zeros(0, dtype=np.uint32), False, none, none)
-        friend_any, push, peer_at, peer_key = friends
+            friends = (np.zeros(0, dtype=np.uint32), False, np.zeros(0, dtype=np.int64))
+        friend_any, push, peer_views = friends
         g = self.graph
         return world(
             self.state, self.traits, indptr=g.indptr, indices=g.indices,
-            shared_any=self.shared_any, friend_any=friend_any, peer_push=push, peer_at=peer_at,
-            peer_key=peer_key, complete=bool(g.complete), mean_degree=float(g.mean_degree),
+            shared_any=self.shared_any, friend_any=friend_any, peer_push=push,
+            peer_views=peer_views, complete=bool(g.complete), mean_degree=float(g.mean_degree),
             sharers=self._sharers_today, influencer_on=influencer_on,
             infl_platform=int(self.infl_platform), infl_creative=int(self.infl_creative),
             n_influencers=int(self.n_influencers), plat=self.plat, cre=self.cre, beh=self.beh,

@@ -12,6 +12,10 @@ time. Building the view costs about 6 us, so the model builds a fresh one each d
 from __future__ import annotations
 
 from numba import njit, types
+from numba.core import cgutils, imputils
+from numba.core.datamodel import default_manager, models
+from numba.core.extending import infer_getattr, lower_getattr_generic, lower_setattr_generic
+from numba.core.typing.templates import AttributeTemplate
 from numba.experimental import structref
 
 from agents.consumer import ConsumerState, Traits
@@ -19,7 +23,7 @@ from agents.consumer import ConsumerState, Traits
 #: The day's fields beyond the state and traits (see ``FunnelModel.step`` and the kernels).
 DAY_FIELDS = (
     # graph and friends' content
-    "indptr", "indices", "shared_any", "friend_any", "peer_push", "peer_at", "peer_key",
+    "indptr", "indices", "shared_any", "friend_any", "peer_push", "peer_views",
     "complete", "mean_degree", "sharers",
     # influencers today
     "influencer_on", "infl_platform", "infl_creative", "n_influencers",
@@ -38,12 +42,60 @@ DAY_FIELDS = (
 WORLD_FIELDS = ConsumerState._fields + Traits._fields + DAY_FIELDS
 
 
-@structref.register
 class WorldStruct(types.StructRef):
     """Numba type of the kernels' world."""
 
     def preprocess_fields(self, fields):
         return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+def _register_borrowing(struct_type):
+    """Register ``struct_type`` as numba's ``structref.register`` does, except that reading an
+    array field gives a *borrowed view*: the array without its reference-counted owner.
+
+    Numba's own getattr counts a new reference to the array (an atomic increment, and an atomic
+    decrement when the local dies) on every ``w.field`` read; the kernels read fields per
+    consumer and per exposure, and these atomics were about a third of a cascade's kernel time.
+    A view with no owner (a null meminfo, as numba's ``carray`` gives) skips both. It is safe
+    because the world (an argument of every kernel) owns the arrays for the whole call; the rule
+    that follows: a kernel must not return a world field (or a slice of one) to Python, nor
+    keep it beyond the call. Writing a field (``w.field = a``) counts references as usual.
+    """
+    default_manager.register(struct_type, models.StructRefModel)
+
+    @infer_getattr
+    class _Attribute(AttributeTemplate):
+        key = struct_type
+
+        def generic_resolve(self, typ, attr):
+            return typ.field_dict.get(attr)
+
+    @lower_getattr_generic(struct_type)
+    def _getattr(context, builder, typ, val, attr):
+        utils = structref._Utils(context, builder, typ)
+        value = getattr(utils.get_data_struct(val), attr)
+        fieldtype = typ.field_dict[attr]
+        if isinstance(fieldtype, types.Array):
+            view = cgutils.create_struct_proxy(fieldtype)(context, builder, value=value)
+            view.meminfo = cgutils.get_null_value(view.meminfo.type)
+            return imputils.impl_ret_untracked(context, builder, fieldtype, view._getvalue())
+        return imputils.impl_ret_borrowed(context, builder, fieldtype, value)
+
+    @lower_setattr_generic(struct_type)
+    def _setattr(context, builder, sig, args, attr):
+        inst_type, val_type = sig.args
+        instance, val = args
+        data = structref._Utils(context, builder, inst_type).get_data_struct(instance)
+        casted = context.cast(builder, val, val_type, inst_type.field_dict[attr])
+        old = getattr(data, attr)
+        context.nrt.incref(builder, val_type, casted)
+        context.nrt.decref(builder, val_type, old)  # last: the new value may be the old one
+        setattr(data, attr, casted)
+
+    return struct_type
+
+
+_register_borrowing(WorldStruct)
 
 
 class World(structref.StructRefProxy):
