@@ -28,7 +28,7 @@ from simulation.library import PostLibrary
 from simulation.metrics import STAGE_COLUMNS, TIMESERIES_COLUMNS, model_reporters, platform_day_row
 from simulation.scenario import Scenario
 from simulation.streams import day_key, run_key
-from simulation.structs import world
+from simulation.structs import set_friends, world
 
 MAX_CHUNKS = 256  # fixed work units of the kernels; independent of the thread count
 
@@ -338,8 +338,8 @@ class FunnelModel(mesa.Model):
         sending = bool(self.owned_i[:, 2].any()) if self.owned_i.shape[0] else False
         sparse = (self.skip_quiet and not dense and not buying and not sending
                   and lib.creative.shape[0] == 0 and friends[1])
-        K.exposures_and_responses(dkey, day, self.n_chunks,
-                                  self.world_for_day(influencer_on, lib, friends, sparse))
+        set_friends(w, *friends, sparse)  # the same world: it keeps pass A's tallies
+        K.exposures_and_responses(dkey, day, self.n_chunks, w)
         t = self._tallies
         self.journal.collect(day, t["log"], t["log_n"])
         self._advance_worklists()
@@ -397,23 +397,19 @@ class FunnelModel(mesa.Model):
                        influencer_on, self.infl_platform, friend_any)
         return friend_any, False, none
 
-    def world_for_day(self, influencer_on: bool, lib, friends: tuple | None = None,
-                      sparse: bool = False):
+    def world_for_day(self, influencer_on: bool, lib):
         """The kernels' view of today (:class:`simulation.structs.World`): the state, traits,
-        parameters and graph, today's post library ``lib``, the worklists and the tallies.
-
-        Without ``friends`` (friends' posts to show, from :meth:`_friends_today`) the world has
-        none, and fresh tallies (``self._tallies``, ``self._sums``): the sessions pass and
-        probes use it. With them it keeps the tallies the day's sessions pass filled.
-        ``sparse``: visit only the worklists (a quiet day).
+        parameters and graph, today's post library ``lib``, the worklists and fresh tallies
+        (``self._tallies``, ``self._sums``), with no friends' posts and not quiet: the sessions
+        pass and probes use it as it is; the exposure pass after
+        :func:`simulation.structs.set_friends` gives it the day's friends' posts.
         """
-        if friends is None:
-            self._tallies = self._new_tallies(lib)
-            n_plat = len(self.platform_names)
-            self._sharers_today = (self._sharers() if self.graph.complete
-                                   else np.zeros((n_plat, 3)))
-            friends = (np.zeros(0, dtype=np.uint32), False, np.zeros(0, dtype=np.int64))
-        friend_any, push, peer_views = friends
+        self._tallies = self._new_tallies(lib)
+        n_plat = len(self.platform_names)
+        self._sharers_today = (self._sharers() if self.graph.complete else np.zeros((n_plat, 3)))
+        friend_any, push, peer_views = (np.zeros(0, dtype=np.uint32), False,
+                                        np.zeros(0, dtype=np.int64))
+        sparse = False
         g = self.graph
         return world(
             self.state, self.traits, indptr=g.indptr, indices=g.indices,
@@ -466,17 +462,18 @@ class FunnelModel(mesa.Model):
         self.reach_total += int(newly[0])
         self.engaged_total += int(newly[1])
         n = self.state.stage.shape[0]
+        tot = ev.sum(axis=1).tolist()  # each event over the platforms (one reduction, not ten)
         row = {"day": self.day + 1}
         row.update({name: int(stages[s]) for s, name in enumerate(STAGE_COLUMNS)})
         row.update({
-            "impressions": int(ev[K.E_IMPRESSIONS].sum()), "reach": int(self.reach_total),
-            "stops": int(ev[K.E_STOPS].sum()), "engagements": int(ev[K.E_ENGAGEMENTS].sum()),
-            "clicks": int(ev[K.E_CLICKS].sum()), "follows": int(ev[K.E_FOLLOWS].sum()),
-            "subscribers": int(ev[K.E_SUBSCRIBES].sum()), "shares": int(ev[K.E_SHARES].sum()),
-            "new_customers": int(ev[K.E_NEW_CUSTOMERS].sum()),
+            "impressions": int(tot[K.E_IMPRESSIONS]), "reach": int(self.reach_total),
+            "stops": int(tot[K.E_STOPS]), "engagements": int(tot[K.E_ENGAGEMENTS]),
+            "clicks": int(tot[K.E_CLICKS]), "follows": int(tot[K.E_FOLLOWS]),
+            "subscribers": int(tot[K.E_SUBSCRIBES]), "shares": int(tot[K.E_SHARES]),
+            "new_customers": int(tot[K.E_NEW_CUSTOMERS]),
             "adopters": int(stages[4:].sum()), "ever_engaged": int(self.engaged_total),
-            "repeat_purchases": int(ev[K.E_REPEAT].sum()),
-            "revenue": float(ev[K.E_REVENUE].sum()), "spend": float(spend.sum()),
+            "repeat_purchases": int(tot[K.E_REPEAT]),
+            "revenue": float(tot[K.E_REVENUE]), "spend": float(spend.sum()),
             "mean_trust": trust_total / n if n else 0.0,
         })
         assert list(row) == TIMESERIES_COLUMNS
