@@ -1,0 +1,43 @@
+"""The kernels' world (simulation.structs): borrowed, uncounted views must neither leak nor free early."""
+
+import sys
+
+import numpy as np
+
+from simulation import FunnelModel, load_scenario
+from simulation import kernels as K
+from simulation.structs import set_friends
+
+
+def _model():
+    scenario = load_scenario("scenarios/product_launch.yaml", ["audience.size=2000", "days=5"])
+    return FunnelModel(scenario, seed=1).run(2)
+
+
+def test_kernel_calls_leave_the_world_count_unchanged_and_it_frees_its_arrays():
+    model = _model()
+    w = model.world_for_day(False, model.library.today(2))
+    arrays = [model.state.trust, model._tallies["ev"], model._sums]
+    held = [sys.getrefcount(a) for a in arrays]
+    assert w._meminfo.refcount == 1
+    K.sessions_and_eligibility(np.uint64(5), 2, model.n_chunks, w)
+    set_friends(w, np.zeros(0, np.uint32), False, np.zeros(0, np.int64), False)
+    K.exposures_and_responses(np.uint64(5), 2, model.n_chunks, w)
+    # Each call unboxes the world once; an uncounted type must give that count back, or every
+    # day's world (and the tallies it holds) would leak.
+    assert w._meminfo.refcount == 1
+    # Field reads are borrowed views: they add no reference to the arrays.
+    assert [sys.getrefcount(a) for a in arrays] == held
+    del w
+    assert [sys.getrefcount(a) for a in arrays] == [r - 1 for r in held]
+
+
+def test_set_friends_keeps_the_new_arrays_alive_after_the_caller_drops_them():
+    model = _model()
+    w = model.world_for_day(False, model.library.today(2))
+    views = np.arange(3, dtype=np.int64) << 33
+    before = sys.getrefcount(views)
+    set_friends(w, np.zeros(0, np.uint32), True, views, True)
+    assert sys.getrefcount(views) == before + 1  # the world holds it
+    set_friends(w, np.zeros(0, np.uint32), False, np.zeros(0, np.int64), False)
+    assert sys.getrefcount(views) == before  # and lets it go when replaced
