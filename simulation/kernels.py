@@ -967,6 +967,55 @@ def quiet_after(stage, trust, baseline, fatigue, beh):
     return True
 
 
+@njit(cache=True, error_model="numpy")
+def recount(stage, trust, baseline, fatigue, shared_prev, shared_now, beh, size, watch, watch_n,
+            shared_any, stage_total):
+    """The running tallies and worklists from the state arrays alone, in one pass (the model's
+    recount after its state was written, and its first day).
+
+    Fills ``shared_any`` (each consumer's platform bits of yesterday's shares), ``stage_total``
+    (consumers per stage) and the watch list (:func:`watch_list`).
+
+    Returns:
+        (who shared yesterday, the trust total in units of TRUST_UNIT, whether anyone has
+        shares written for today).
+    """
+    n = stage.shape[0]
+    stage_total[:] = 0
+    posters = np.empty(n, dtype=np.int64)
+    n_posters = 0
+    total = np.int64(0)
+    shared_today = False
+    for i in range(n):
+        bits = shared_prev[i, 0] | shared_prev[i, 1] | shared_prev[i, 2]
+        shared_any[i] = bits
+        if bits != 0:
+            posters[n_posters] = i
+            n_posters += 1
+        stage_total[stage[i]] += 1
+        total += fixed_trust(trust[i])
+        if (shared_now[i, 0] | shared_now[i, 1] | shared_now[i, 2]) != 0:
+            shared_today = True
+    watch_list(stage, trust, baseline, fatigue, beh, size, watch, watch_n)
+    return posters[:n_posters].copy(), total, shared_today
+
+
+@njit(cache=True, error_model="numpy")
+def watch_list(stage, trust, baseline, fatigue, beh, size, watch, watch_n):
+    """Everyone not quiet now (:func:`quiet_after` of the current state), into each chunk's slice
+    of ``watch`` (chunks of ``size`` consumers; counts in ``watch_n``): the watch list a day
+    visiting everyone would have left, built without that day."""
+    n = stage.shape[0]
+    for ch in range(watch_n.shape[0]):
+        lo, hi = ch * size, min(n, (ch + 1) * size)
+        k = 0
+        for i in range(lo, hi):
+            if not quiet_after(stage[i], trust[i], baseline[i], fatigue[i], beh):
+                watch[lo + k] = i
+                k += 1
+        watch_n[ch] = k
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def _home_platform(purchase_platform, uses, public):
     """The platform a consumer posts reviews and referrals on: where it bought, else the first

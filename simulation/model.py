@@ -293,18 +293,23 @@ class FunnelModel(mesa.Model):
 
     def state_changed(self) -> None:
         """Call after writing the state arrays between steps (the Consumer agents' setters do):
-        the next day recounts the tallies, re-reads who posted and visits everyone (ODD 3.3)."""
+        the next day recounts the tallies, re-reads who posted and rebuilds the watch list
+        (ODD 3.3)."""
         self._recount = True
 
-    def _count_tallies(self) -> None:
+    def _count_tallies(self) -> bool:
+        """Recount from the state arrays (:func:`kernels.recount`: who posted and what, the
+        stage counts, the trust total, the watch list); returns whether the day must visit
+        everyone (shares written for today, which only a visit finds)."""
         st = self.state
-        # Who posted (yesterday's shares) and what, from the arrays themselves.
-        self._posters = np.flatnonzero(st.shared_prev.any(axis=1)).astype(np.int64)
-        self.shared_any[:] = st.shared_prev[:, 0] | st.shared_prev[:, 1] | st.shared_prev[:, 2]
-        self._stage_total = np.bincount(st.stage.astype(np.int64),
-                                        minlength=len(STAGE_COLUMNS)).astype(np.int64)
-        self._trust_fixed = int(K.fixed_trust_sum(st.trust))
+        self._stage_total = np.zeros(len(STAGE_COLUMNS), dtype=np.int64)
+        posters, trust_fixed, shared_today = K.recount(
+            st.stage, st.trust, self.traits.baseline_trust, st.fatigue, st.shared_prev,
+            st.shared_now, self.beh, self._chunk_size, self._watch_in, self._watch_in_n,
+            self.shared_any, self._stage_total)
+        self._posters, self._trust_fixed = posters, int(trust_fixed)
         self._recount = False
+        return bool(shared_today)
 
     # -- the day -------------------------------------------------------------------------------
 
@@ -318,9 +323,7 @@ class FunnelModel(mesa.Model):
             self.owned_i[:, 2] = actions.sends.astype(np.int64)
         lib = self.library.today(day)
         influencer_on = bool(actions.influencer_posts > 0)
-        dense = self._recount  # a recount visits everyone, to rebuild the watch list
-        if self._recount:
-            self._count_tallies()
+        dense = self._count_tallies() if self._recount else False
         buying = bool(np.any(actions.impressions > 0)) if self.ad_i.shape[0] else False
         w = self.world_for_day(influencer_on, lib)
         # Pass A: sessions, and each ad line's eligible audience; then the lines' delivery rates.

@@ -236,7 +236,9 @@ def test_quiet_days_visit_only_the_worklists_with_identical_outcomes(scenario):
         assert np.array_equal(a, b), name
     n = state.stage.shape[0]
     assert all(v == n for v in visited[1])
-    assert visited[0][0] == n  # the first day visits everyone (it builds the watch list)
+    if scenario == "cascade":
+        # The first day is quiet too: the watch list is built from the state (kernels.recount).
+        assert visited[0][0] < n // 10
     quiet = [v for v in visited[0] if v < n]
     if scenario == "bass_graph":
         assert not quiet  # ads every day: no quiet day
