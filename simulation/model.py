@@ -401,8 +401,8 @@ class FunnelModel(mesa.Model):
         return friend_any, False, none
 
     def world_for_day(self, influencer_on: bool, lib):
-        """The kernels' view of today (:class:`simulation.structs.World`): the state, traits,
-        parameters and graph, today's post library ``lib``, the worklists and fresh tallies
+        """The kernels' view of today (:class:`simulation.structs.BorrowedWorld`): the state,
+        traits, parameters and graph, today's post library ``lib``, the worklists and fresh tallies
         (``self._tallies``, ``self._sums``), with no friends' posts and not quiet: the sessions
         pass and probes use it as it is; the exposure pass after
         :func:`simulation.structs.set_friends` gives it the day's friends' posts.

@@ -3,10 +3,14 @@
 The model keeps the consumers' state and traits as namedtuples of numpy arrays
 (:mod:`agents.consumer`), which Python code reads directly. The kernels take them, with the day's
 parameters, graph and tally arrays, as one numba StructRef holding the *same* arrays (no copy):
-writes through either view change the same memory. One StructRef argument is one pointer and one
-reference count, where a namedtuple of 25 arrays is passed by value with a reference count update
-for each array, about 0.5 us a call; per consumer and per exposure that was most of the engine's
-time. Building the view costs about 6 us, so the model builds a fresh one each day.
+writes through either view change the same memory. One StructRef argument is one pointer, where a
+namedtuple of 25 arrays is passed by value with a reference count update for each array, about
+0.5 us a call; per consumer and per exposure that was most of the engine's time. Numba still
+counted references to the StructRef and to each field read, atomically; the kernels therefore
+take a :class:`BorrowedWorld` (not counted) and read fields as borrowed views (see
+:func:`_register_borrowing` for the rule this imposes on kernels). Building a world costs about
+20 us (a dispatcher checks each of its fields), so the model builds one a day and
+:func:`set_friends` changes the few fields that differ between its two passes.
 """
 
 from __future__ import annotations
@@ -64,8 +68,11 @@ def _register_borrowing(struct_type):
     consumer and per exposure, and these atomics were about a third of a cascade's kernel time.
     A view with no owner (a null meminfo, as numba's ``carray`` gives) skips both. It is safe
     because the world (an argument of every kernel) owns the arrays for the whole call; the rule
-    that follows: a kernel must not return a world field (or a slice of one) to Python, nor
-    keep it beyond the call. Writing a field (``w.field = a``) counts references as usual.
+    that follows: a kernel must not return a world field (or a slice or view of one) to Python,
+    nor store a field read into another field or a container: such a view owns nothing and would
+    outlive its memory (tests/test_structs.py checks that no compiled kernel taking a world
+    returns an array). Writing a field from an owned array (``w.field = a``, as
+    :func:`set_friends` does with arrays from Python) counts references as usual.
     """
     default_manager.register(struct_type, models.StructRefModel)
     _define_attributes(struct_type)
@@ -163,11 +170,12 @@ def _unbox_borrowed(typ, obj, c):
     compiled code cannot return a borrowed world.)"""
     mi_obj = c.pyapi.object_getattr_string(obj, "_meminfo")
     mip_type = types.MemInfoPointer(types.voidptr)
-    mi = c.unbox(mip_type, mi_obj).value
-    c.context.nrt.decref(c.builder, mip_type, mi)
+    unboxed = c.unbox(mip_type, mi_obj)
+    mi = unboxed.value
+    c.context.nrt.decref(c.builder, mip_type, mi)  # (a no-op on the null of a failed unbox)
     out = structref._Utils(c.context, c.builder, typ).new_struct_ref(mi)._getvalue()
     c.pyapi.decref(mi_obj)
-    return NativeValue(out)
+    return NativeValue(out, is_error=unboxed.is_error)
 
 
 def world(state: ConsumerState, traits: Traits, **day) -> BorrowedWorld:
@@ -191,7 +199,8 @@ _BORROWED: dict = {}
 def set_friends(w, friend_any, push, peer_views, sparse):
     """Give world ``w`` today's friends' posts and quiet-day flag (see
     ``FunnelModel._friends_today``): a few microseconds, where building a new world takes
-    about twenty (every field is an argument the dispatcher checks)."""
+    about twenty (every field is an argument the dispatcher checks). The arrays must be owned
+    (from Python), not views read from a world (see :func:`_register_borrowing`)."""
     w.friend_any = friend_any
     w.peer_push = push
     w.peer_views = peer_views

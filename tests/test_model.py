@@ -252,8 +252,8 @@ def test_quiet_days_visit_only_the_worklists_with_identical_outcomes(scenario):
 
 def test_writing_the_state_between_days_is_seen_on_a_quiet_day():
     """A Consumer's setters tell the model (state_changed), as must code writing the arrays: the
-    next day recounts the tallies, re-reads who posted and visits everyone, so a changed
-    consumer is not skipped as quiet."""
+    next day recounts the tallies, re-reads who posted and rebuilds the watch list from the
+    state, so a changed consumer is not skipped as quiet."""
     spec = _quiet_cases()["cascade"]()
     runs = []
     for skip in (True, False):

@@ -41,3 +41,35 @@ def test_set_friends_keeps_the_new_arrays_alive_after_the_caller_drops_them():
     assert sys.getrefcount(views) == before + 1  # the world holds it
     set_friends(w, np.zeros(0, np.uint32), False, np.zeros(0, np.int64), False)
     assert sys.getrefcount(views) == before  # and lets it go when replaced
+
+
+def test_no_compiled_function_taking_a_world_returns_an_array():
+    """A field read from a world is a view that owns nothing (structs._register_borrowing): a
+    compiled function taking a world must not hand one back to Python. Checks every version
+    compiled or loaded by a run (of the kernels and the structs modules), by its return type."""
+    from numba import types
+    from numba.core.registry import CPUDispatcher
+
+    from simulation import structs
+
+    model = _model()
+    model.run(3)
+    world_types = (structs.WorldStruct, structs.BorrowedWorldStruct)
+
+    def holds_array(ty):
+        if isinstance(ty, types.Array):
+            return True
+        return isinstance(ty, types.BaseTuple) and any(holds_array(t) for t in ty.types)
+
+    checked = []
+    for module in (K, structs):
+        for name in dir(module):
+            fn = getattr(module, name)
+            if not isinstance(fn, CPUDispatcher):
+                continue
+            for sig, cres in fn.overloads.items():
+                if any(isinstance(t, world_types) for t in sig):
+                    checked.append(name)
+                    assert not holds_array(cres.signature.return_type), name
+    # The passes and the setter were among those checked (the check is not vacuous).
+    assert {"sessions_and_eligibility", "exposures_and_responses", "set_friends"} <= set(checked)
