@@ -293,8 +293,8 @@ class FunnelModel(mesa.Model):
 
     def state_changed(self) -> None:
         """Call after writing the state arrays between steps (the Consumer agents' setters do):
-        the next day recounts the tallies, re-reads who posted and rebuilds the watch list
-        (ODD 3.3)."""
+        the next day recounts the tallies, re-reads who posted and who is an influencer, and
+        rebuilds the watch list (ODD 3.3)."""
         self._recount = True
 
     def _count_tallies(self) -> bool:
@@ -308,6 +308,8 @@ class FunnelModel(mesa.Model):
             st.shared_now, self.beh, self._chunk_size, self._watch_in, self._watch_in_n,
             self.shared_any, self._stage_total)
         self._posters, self._trust_fixed = posters, int(trust_fixed)
+        # Who is an influencer is state too (friends' posts pushed from their ids).
+        self._influencer_ids = np.flatnonzero(st.influencer).astype(np.int64)
         self._recount = False
         return bool(shared_today)
 

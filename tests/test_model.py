@@ -198,6 +198,25 @@ def test_friends_posts_pushed_or_pulled_give_identical_runs(scenario):
     assert tables[0][0]["impressions"].sum() > 0
 
 
+def test_influencers_written_between_days_are_pushed_and_pulled_alike():
+    """Who is an influencer is state: written between days (with state_changed), both ways of
+    showing friends' posts must use the new list (the push side keeps a list of their ids)."""
+    spec = load_scenario(FLAGSHIP, ["audience.size=3000", "days=20", "materialize_agents=false",
+                                    "strategy.influencers.count=20"])
+    tables = []
+    for mode in ("push", "pull"):
+        model = FunnelModel(spec)
+        model.friends_mode = mode
+        model.run(5)
+        before = model.state.influencer.copy()
+        model.state.influencer[:] = 0
+        model.state.influencer[np.flatnonzero(before == 0)[:20]] = 1  # twenty others
+        model.state_changed()
+        model.run(15)
+        tables.append(model.datacollector.get_model_vars_dataframe())
+    assert tables[0].equals(tables[1])
+
+
 def _quiet_cases():
     from simulation.validation import bass_scenario, cascade_scenario
 
