@@ -443,14 +443,18 @@ def gather(buf, counts, size):
 
 
 @njit(cache=True, error_model="numpy")
-def advance_shares(old_posters, new_posters, shared_prev, shared_now, shared_any):
-    """Today's shares become tomorrow's feed: ``shared_prev`` and ``shared_any`` (its platform
-    bits per consumer) take the rows of today's posters; ``shared_now`` is cleared. Touches the
-    rows of yesterday's and today's posters only (everyone else's rows are 0)."""
+def advance_shares(old_posters, new_posters, shared_prev, shared_now, shared_any, shared_kinds,
+                   packed):
+    """Today's shares become tomorrow's feed: ``shared_prev``, ``shared_any`` (its platform
+    bits per consumer) and, if ``packed``, ``shared_kinds`` (:func:`pack_kinds`) take the rows
+    of today's posters; ``shared_now`` is cleared. Touches the rows of yesterday's and today's
+    posters only (everyone else's rows are 0)."""
     for j in old_posters:
         for kind in range(3):
             shared_prev[j, kind] = 0
         shared_any[j] = 0
+        if packed:
+            shared_kinds[j] = 0
     for j in new_posters:
         bits = np.uint32(0)
         for kind in range(3):
@@ -458,6 +462,28 @@ def advance_shares(old_posters, new_posters, shared_prev, shared_now, shared_any
             bits |= shared_now[j, kind]
             shared_now[j, kind] = 0
         shared_any[j] = bits
+        if packed:
+            shared_kinds[j] = pack_kinds(shared_prev[j, 0], shared_prev[j, 1], shared_prev[j, 2])
+
+
+#: Platforms per kind in a packed share word (:func:`pack_kinds`): three kinds fit 64 bits.
+PACK_BITS = 21
+_PACK_MASK = np.uint64((1 << PACK_BITS) - 1)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def pack_kinds(s0, s1, s2):
+    """A consumer's three share masks (share, review, referral: platform bits) in one 64-bit
+    word, 21 bits each, so that a friend's shares are one read (scenarios of up to 21
+    platforms; beyond, the kernels read the masks themselves)."""
+    return (np.uint64(s0) | (np.uint64(s1) << np.uint64(PACK_BITS))
+            | (np.uint64(s2) << np.uint64(2 * PACK_BITS)))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _unpack_kind(word, kind):
+    """One kind's platform mask out of a :func:`pack_kinds` word."""
+    return np.uint32((word >> np.uint64(PACK_BITS * kind)) & _PACK_MASK)
 
 
 @njit(cache=True, error_model="numpy")
@@ -631,6 +657,7 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
     """One chunk of consumers' day (serial; chunks run in parallel). ``view``: the chunk's first
     pushed view (index into ``w.peer_views``)."""
     g_indptr, g_indices, shared_any, friend_any = w.indptr, w.indices, w.shared_any, w.friend_any
+    shared_kinds, packed = w.shared_kinds, w.packed
     push, peer_views = w.peer_push, w.peer_views
     complete, mean_degree, sharers = w.complete, w.mean_degree, w.sharers
     influencer_on, infl_platform, infl_creative = w.influencer_on, w.infl_platform, w.infl_creative
@@ -710,14 +737,25 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
                         first_buy, bought = _purchases(r, first_buy, bought)
                 elif (friend_any[i] & act) != 0:
                     # Pulled: only friends who shared on a platform opened today can show it.
+                    act3 = pack_kinds(act, act, act)
+                    word = np.uint64(0)
                     for e in range(g_indptr[i], g_indptr[i + 1]):
                         j = g_indices[e]
-                        # Most friends shared nothing yesterday: one read of a compact mask skips them.
-                        if (shared_any[j] & act) == 0 and not (influencer_on and w.influencer[j]):
+                        # Most friends shared nothing yesterday: one read of a compact word skips
+                        # them (packed: the same word holds what each kind was shared on).
+                        if packed:
+                            word = shared_kinds[j] & act3
+                            if word == 0 and not (influencer_on and w.influencer[j]):
+                                continue
+                        elif (shared_any[j] & act) == 0 and not (
+                                influencer_on and w.influencer[j]):
                             continue
                         local = e - g_indptr[i]
                         for kind in range(3):
-                            m = w.shared_prev[j, kind] & act
+                            if packed:
+                                m = _unpack_kind(word, kind)
+                            else:
+                                m = w.shared_prev[j, kind] & act
                             while m != 0:
                                 p = _lowest_bit(m)
                                 m &= m - np.uint32(1)
@@ -969,11 +1007,12 @@ def quiet_after(stage, trust, baseline, fatigue, beh):
 
 @njit(cache=True, error_model="numpy")
 def recount(stage, trust, baseline, fatigue, shared_prev, shared_now, beh, size, watch, watch_n,
-            shared_any, stage_total):
+            shared_any, shared_kinds, packed, stage_total):
     """The running tallies and worklists from the state arrays alone, in one pass (the model's
     recount after its state was written, and its first day).
 
-    Fills ``shared_any`` (each consumer's platform bits of yesterday's shares), ``stage_total``
+    Fills ``shared_any`` (each consumer's platform bits of yesterday's shares), ``shared_kinds``
+    (if ``packed``: :func:`pack_kinds` of them), ``stage_total``
     (consumers per stage) and the watch list (:func:`watch_list`).
 
     Returns:
@@ -989,6 +1028,8 @@ def recount(stage, trust, baseline, fatigue, shared_prev, shared_now, beh, size,
     for i in range(n):
         bits = shared_prev[i, 0] | shared_prev[i, 1] | shared_prev[i, 2]
         shared_any[i] = bits
+        if packed:
+            shared_kinds[i] = pack_kinds(shared_prev[i, 0], shared_prev[i, 1], shared_prev[i, 2])
         if bits != 0:
             posters[n_posters] = i
             n_posters += 1

@@ -275,6 +275,9 @@ class FunnelModel(mesa.Model):
         self._poster_buf, self._posters_n = np.zeros(n, np.int64), np.zeros(self.n_chunks, np.int64)
         self._posters = np.zeros(0, np.int64)  # who shared yesterday
         self.shared_any = np.zeros(n, np.uint32)  # platform bits of what each shared yesterday
+        # ... and each kind's bits in one word (kernels.pack_kinds), for up to 21 platforms
+        self._packed = len(self.platform_names) <= K.PACK_BITS
+        self.shared_kinds = np.zeros(n if self._packed else 0, np.uint64)
         self._influencer_ids = np.flatnonzero(self.state.influencer).astype(np.int64)
         self._views_buf = np.empty(0, dtype=np.int64)  # friends' posts pushed today (kernels)
         if not self.graph.complete:
@@ -306,7 +309,7 @@ class FunnelModel(mesa.Model):
         posters, trust_fixed, shared_today = K.recount(
             st.stage, st.trust, self.traits.baseline_trust, st.fatigue, st.shared_prev,
             st.shared_now, self.beh, self._chunk_size, self._watch_in, self._watch_in_n,
-            self.shared_any, self._stage_total)
+            self.shared_any, self.shared_kinds, self._packed, self._stage_total)
         self._posters, self._trust_fixed = posters, int(trust_fixed)
         # Who is an influencer is state too (friends' posts pushed from their ids).
         self._influencer_ids = np.flatnonzero(st.influencer).astype(np.int64)
@@ -366,7 +369,8 @@ class FunnelModel(mesa.Model):
         posters = K.gather(self._poster_buf, self._posters_n, self._chunk_size)
         st = self.state
         # Today's shares become tomorrow's feed.
-        K.advance_shares(self._posters, posters, st.shared_prev, st.shared_now, self.shared_any)
+        K.advance_shares(self._posters, posters, st.shared_prev, st.shared_now, self.shared_any,
+                         self.shared_kinds, self._packed)
         self._posters = posters
 
     def _friends_today(self, dkey, influencer_on: bool) -> tuple:
@@ -418,7 +422,8 @@ class FunnelModel(mesa.Model):
         g = self.graph
         return world(
             self.state, self.traits, indptr=g.indptr, indices=g.indices,
-            shared_any=self.shared_any, friend_any=friend_any, peer_push=push,
+            shared_any=self.shared_any, shared_kinds=self.shared_kinds, packed=self._packed,
+            friend_any=friend_any, peer_push=push,
             peer_views=peer_views, complete=bool(g.complete), mean_degree=float(g.mean_degree),
             sharers=self._sharers_today, influencer_on=influencer_on,
             infl_platform=int(self.infl_platform), infl_creative=int(self.infl_creative),

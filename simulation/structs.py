@@ -33,7 +33,8 @@ from agents.consumer import ConsumerState, Traits
 #: The day's fields beyond the state and traits (see ``FunnelModel.step`` and the kernels).
 DAY_FIELDS = (
     # graph and friends' content
-    "indptr", "indices", "shared_any", "friend_any", "peer_push", "peer_views",
+    "indptr", "indices", "shared_any", "shared_kinds", "packed", "friend_any", "peer_push",
+    "peer_views",
     "complete", "mean_degree", "sharers",
     # influencers today
     "influencer_on", "infl_platform", "infl_creative", "n_influencers",

@@ -198,6 +198,24 @@ def test_friends_posts_pushed_or_pulled_give_identical_runs(scenario):
     assert tables[0][0]["impressions"].sum() > 0
 
 
+def test_packed_and_unpacked_share_masks_give_identical_runs():
+    """Pulled friends' posts read a friend's shares from one packed word (up to 21 platforms,
+    kernels.pack_kinds) or, beyond, from the three masks: the two must give the same run."""
+    from simulation.validation import bass_scenario
+
+    spec = bass_scenario(0.01, 0.3, 3000, 30, network="watts_strogatz", mean_degree=8)
+    tables = []
+    for packed in (True, False):
+        model = FunnelModel(spec)
+        model.friends_mode = "pull"
+        model._packed = packed  # (before the first day: the recount fills the packed words)
+        model.run()
+        tables.append((model.datacollector.get_model_vars_dataframe(), model.state.trust.copy()))
+    assert tables[0][0].equals(tables[1][0])
+    assert np.array_equal(tables[0][1], tables[1][1])
+    assert tables[0][0]["shares"].sum() > 0
+
+
 def test_influencers_written_between_days_are_pushed_and_pulled_alike():
     """Who is an influencer is state: written between days (with state_changed), both ways of
     showing friends' posts must use the new list (the push side keeps a list of their ids)."""
