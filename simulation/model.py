@@ -416,22 +416,20 @@ class FunnelModel(mesa.Model):
         self._tallies = self._new_tallies(lib)
         n_plat = len(self.platform_names)
         self._sharers_today = (self._sharers() if self.graph.complete else np.zeros((n_plat, 3)))
-        friend_any, push, peer_views = (np.zeros(0, dtype=np.uint32), False,
-                                        np.zeros(0, dtype=np.int64))
-        sparse = False
         g = self.graph
         return world(
             self.state, self.traits, indptr=g.indptr, indices=g.indices,
             shared_any=self.shared_any, shared_kinds=self.shared_kinds, packed=self._packed,
-            friend_any=friend_any, peer_push=push,
-            peer_views=peer_views, complete=bool(g.complete), mean_degree=float(g.mean_degree),
+            friend_any=np.zeros(0, dtype=np.uint32), peer_push=False,
+            peer_views=np.zeros(0, dtype=np.int64), complete=bool(g.complete),
+            mean_degree=float(g.mean_degree),
             sharers=self._sharers_today, influencer_on=influencer_on,
             infl_platform=int(self.infl_platform), infl_creative=int(self.infl_creative),
             n_influencers=int(self.n_influencers), plat=self.plat, cre=self.cre, beh=self.beh,
             cred=self.cred, public=self.public, peer_creative=self.peer_creative,
             lib_off=lib.offsets, lib_cum=lib.cumulative, lib_creative=lib.creative, ad_i=self.ad_i,
             ad_f=self.ad_f, owned_i=self.owned_i, owned_f=self.owned_f, sums=self._sums,
-            sparse=bool(sparse), watch_in=self._watch_in, watch_in_n=self._watch_in_n,
+            sparse=False, watch_in=self._watch_in, watch_in_n=self._watch_in_n,
             watch_out=self._watch_out, watch_out_n=self._watch_out_n, posters=self._poster_buf,
             posters_n=self._posters_n, traced=self.journal.traced, **self._tallies)
 

@@ -8,7 +8,7 @@ namedtuple of 25 arrays is passed by value with a reference count update for eac
 0.5 us a call; per consumer and per exposure that was most of the engine's time. Numba still
 counted references to the StructRef and to each field read, atomically; the kernels therefore
 take a :class:`BorrowedWorld` (not counted) and read fields as borrowed views (see
-:func:`_register_borrowing` for the rule this imposes on kernels). Building a world costs about
+:func:`_define_attributes` for the rule this imposes on kernels). Building a world costs about
 20 us (a dispatcher checks each of its fields), so the model builds one a day and
 :func:`set_friends` changes the few fields that differ between its two passes.
 """
@@ -53,16 +53,21 @@ DAY_FIELDS = (
 WORLD_FIELDS = ConsumerState._fields + Traits._fields + DAY_FIELDS
 
 
-class WorldStruct(types.StructRef):
-    """Numba type of the kernels' world."""
+class _UnliteralFields:
+    """Fields typed by their values' general types (an int field, not the literal 3)."""
 
     def preprocess_fields(self, fields):
         return tuple((name, types.unliteral(typ)) for name, typ in fields)
 
 
-def _register_borrowing(struct_type):
-    """Register ``struct_type`` as numba's ``structref.register`` does, except that reading an
-    array field gives a *borrowed view*: the array without its reference-counted owner.
+class WorldStruct(_UnliteralFields, types.StructRef):
+    """Numba type of the kernels' world."""
+
+
+def _define_attributes(struct_type):
+    """Field reads and writes of ``struct_type``, as numba's ``structref.register`` defines
+    them, except that reading an array field gives a *borrowed view*: the array without its
+    reference-counted owner.
 
     Numba's own getattr counts a new reference to the array (an atomic increment, and an atomic
     decrement when the local dies) on every ``w.field`` read; the kernels read fields per
@@ -75,13 +80,6 @@ def _register_borrowing(struct_type):
     returns an array). Writing a field from an owned array (``w.field = a``, as
     :func:`set_friends` does with arrays from Python) counts references as usual.
     """
-    default_manager.register(struct_type, models.StructRefModel)
-    _define_attributes(struct_type)
-    return struct_type
-
-
-def _define_attributes(struct_type):
-    """The field reads and writes of :func:`_register_borrowing`."""
 
     @infer_getattr
     class _Attribute(AttributeTemplate):
@@ -113,8 +111,8 @@ def _define_attributes(struct_type):
         setattr(data, attr, casted)
 
 
-
-_register_borrowing(WorldStruct)
+default_manager.register(WorldStruct, models.StructRefModel)
+_define_attributes(WorldStruct)
 
 
 class World(structref.StructRefProxy):
@@ -129,12 +127,9 @@ def _new_world(*fields):
     return World(*fields)
 
 
-class BorrowedWorldStruct(types.StructRef):
+class BorrowedWorldStruct(_UnliteralFields, types.StructRef):
     """Numba type of a world the kernels use without counting references to it (see
     :class:`BorrowedWorld`): the same layout as :class:`WorldStruct`."""
-
-    def preprocess_fields(self, fields):
-        return tuple((name, types.unliteral(typ)) for name, typ in fields)
 
 
 class _UncountedModel(models.StructRefModel):
@@ -201,7 +196,7 @@ def set_friends(w, friend_any, push, peer_views, sparse):
     """Give world ``w`` today's friends' posts and quiet-day flag (see
     ``FunnelModel._friends_today``): a few microseconds, where building a new world takes
     about twenty (every field is an argument the dispatcher checks). The arrays must be owned
-    (from Python), not views read from a world (see :func:`_register_borrowing`)."""
+    (from Python), not views read from a world (see :func:`_define_attributes`)."""
     w.friend_any = friend_any
     w.peer_push = push
     w.peer_views = peer_views

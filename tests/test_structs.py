@@ -44,7 +44,7 @@ def test_set_friends_keeps_the_new_arrays_alive_after_the_caller_drops_them():
 
 
 def test_no_compiled_function_taking_a_world_returns_an_array():
-    """A field read from a world is a view that owns nothing (structs._register_borrowing): a
+    """A field read from a world is a view that owns nothing (structs._define_attributes): a
     compiled function taking a world must not hand one back to Python. Checks every version
     compiled or loaded by a run (of the kernels and the structs modules), by its return type."""
     from numba import types
