@@ -1,7 +1,8 @@
 """The daily kernels (numba): sessions and ad eligibility, then exposures and responses.
 
-State is a structure of arrays (:class:`agents.consumer.ConsumerState`), handed to the kernels as a
-StructRef view of the same arrays (:mod:`simulation.structs`); the kernels loop over consumers in
+State is used as a structure of arrays (:class:`agents.consumer.ConsumerState`), whose per-consumer
+fields are views into one 128-byte record per consumer (:mod:`agents.layout`), handed to the
+kernels as a StructRef view of the same arrays (:mod:`simulation.structs`); the kernels loop over consumers in
 compiled code, in fixed chunks processed in parallel. Every random draw comes from the
 counter-based streams (:mod:`simulation.streams`) keyed by (day, consumer, decision), and every
 tally goes to its chunk's row, summed in chunk order afterwards: outputs do not depend on the
@@ -948,28 +949,10 @@ LOOKAHEAD = 6
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _prefetch_consumer(w, i):
-    """Prefetch the state entries a visit of consumer i reads first."""
-    prefetch(w.stage, i)
-    prefetch(w.trust, i)
-    prefetch(w.baseline_trust, i)
-    prefetch(w.fatigue, i)
-    prefetch(w.active, i)
-    prefetch(w.reached, i)
-    prefetch(w.hooks, i)
-    prefetch(w.touches, i)
-    prefetch(w.last_touch_day, i)
-    prefetch(w.last_engaged_day, i)
-    prefetch(w.last_share_day, i)
-    prefetch(w.first_platform, i)
-    prefetch(w.first_source, i)
-    prefetch(w.last_platform, i)
-    prefetch(w.last_source, i)
-    prefetch(w.follows, i)
-    prefetch(w.subscribed, i)
-    prefetch(w.uses, i)
-    prefetch(w.purchase_platform, i)
-    prefetch(w.peer_susceptibility, i)
-    prefetch(w.hidden, i)
+    """Prefetch consumer i's record: the two cache lines holding what a visit reads (the state
+    and trait arrays are fields of one 128-byte record per consumer, agents.layout)."""
+    prefetch(w.trust, i)  # the record's first field: its first line
+    prefetch(w.in_market, i)  # its last: the second line
 
 
 @njit(cache=True, inline="always", error_model="numpy")

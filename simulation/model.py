@@ -16,6 +16,7 @@ import numpy as np
 
 from agents.brand import AdPlan, Brand, InfluencerPlan, OrganicPlan, OwnedPlan
 from agents.consumer import Consumer, Traits, new_state
+from agents.layout import in_records
 from agents.network import GraphFileError, SocialGraph, generate, read_graph
 from agents.population import build_population
 from agents.states import Source
@@ -86,8 +87,11 @@ class FunnelModel(mesa.Model):
         n = self.graph.n
         self.population = build_population(n, scenario.audience.segments, self.platform_names,
                                            scenario.behavior.trait_sd, population_seq)
+        # One record per consumer holds what a visit reads (agents.layout: the arrays are views).
+        self.state, self.population, self._records = in_records(
+            new_state(n, len(self.platform_names), self.population.baseline_trust),
+            self.population)
         self.traits = Traits(**{f: getattr(self.population, f) for f in Traits._fields})
-        self.state = new_state(n, len(self.platform_names), self.population.baseline_trust)
         self._compile_parameters()
         self.reach_total = 0  # consumers shown brand content so far
         self.engaged_total = 0  # consumers who engaged with the brand so far
