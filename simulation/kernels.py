@@ -429,6 +429,30 @@ def _purchases(r, first_buy, bought):
 
 
 @njit(cache=True, error_model="numpy")
+def day_totals(ev, ev_line, ev_post, stage_counts, trust_change, new_reach, visits):
+    """The day's tallies (one row per chunk) summed over the chunks, in chunk order (the order
+    of numpy's sum over the first axis, so the floating-point totals are the same): events x
+    platforms, impressions delivered per ad line, impressions and engagements per library post,
+    the stage counts' changes, the trust total's change (units of TRUST_UNIT), (newly reached,
+    newly engaged) and the consumers pass B visited. One call instead of seven reductions."""
+    ev_sum = np.zeros(ev.shape[1:])
+    delivered = np.zeros(ev_line.shape[1:])
+    posts = np.zeros(ev_post.shape[1:])
+    stages = np.zeros(stage_counts.shape[1:], dtype=np.int64)
+    newly = np.zeros(new_reach.shape[1:], dtype=np.int64)
+    trust, visited = np.int64(0), np.int64(0)
+    for ch in range(ev.shape[0]):
+        ev_sum += ev[ch]
+        delivered += ev_line[ch]
+        posts += ev_post[ch]
+        stages += stage_counts[ch]
+        newly += new_reach[ch]
+        trust += trust_change[ch]
+        visited += visits[ch]
+    return ev_sum, delivered, posts, stages, trust, newly, visited
+
+
+@njit(cache=True, error_model="numpy")
 def gather(buf, counts, size):
     """The entries chunk ch wrote at ``buf[ch * size:ch * size + counts[ch]]``, in chunk order."""
     total = 0

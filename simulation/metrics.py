@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import mesa
 import numpy as np
 import pandas as pd
 
@@ -32,12 +33,35 @@ def model_reporters() -> dict:
     return {col: (lambda m, c=col: m.today[c]) for col in TIMESERIES_COLUMNS}
 
 
+class DailyCollector(mesa.DataCollector):
+    """Mesa's DataCollector of the daily row (:func:`model_reporters`), collecting faster.
+
+    Mesa's ``collect`` calls each reporter and deep-copies what it returns, in case it is a
+    mutable object the model changes later: about 30 us a day for the row's 22 columns, a
+    third of the engine's Python time per day. The row's values are Python ints and floats,
+    which nothing can change, so this ``collect`` appends them as they are. The stored data,
+    ``get_model_vars_dataframe`` and the rest are Mesa's (a test compares with Mesa's own).
+    """
+
+    def __init__(self):
+        super().__init__(model_reporters=model_reporters())
+
+    def collect(self, model) -> None:
+        self._collection_steps.append(model.time)
+        row = model.today
+        for column, values in self.model_vars.items():
+            values.append(row[column])
+
+
+#: The event tally behind each of PLATFORM_DAY_COLUMNS but the last (spend).
+_DAY_EVENTS = np.array([K.E_IMPRESSIONS, K.E_REACH, K.E_STOPS, K.E_ENGAGEMENTS, K.E_CLICKS,
+                        K.E_FOLLOWS, K.E_SUBSCRIBES, K.E_SHARES, K.E_NEW_CUSTOMERS, K.E_REPEAT,
+                        K.E_REVENUE])
+
+
 def platform_day_row(ev: np.ndarray, spend: np.ndarray) -> np.ndarray:
     """One day's per-platform table (PLATFORM_DAY_COLUMNS x platforms) from the event tallies."""
-    rows = [ev[K.E_IMPRESSIONS], ev[K.E_REACH], ev[K.E_STOPS], ev[K.E_ENGAGEMENTS],
-            ev[K.E_CLICKS], ev[K.E_FOLLOWS], ev[K.E_SUBSCRIBES], ev[K.E_SHARES],
-            ev[K.E_NEW_CUSTOMERS], ev[K.E_REPEAT], ev[K.E_REVENUE], spend]
-    return np.vstack(rows)
+    return np.concatenate((ev[_DAY_EVENTS], spend[None, :]))
 
 
 def platform_table(model) -> pd.DataFrame:

@@ -26,10 +26,10 @@ from simulation import kernels as K
 from simulation.errors import Problem, ScenarioError
 from simulation.journeys import Journal
 from simulation.library import PostLibrary
-from simulation.metrics import STAGE_COLUMNS, TIMESERIES_COLUMNS, model_reporters, platform_day_row
+from simulation.metrics import STAGE_COLUMNS, TIMESERIES_COLUMNS, DailyCollector, platform_day_row
 from simulation.scenario import Scenario
 from simulation.streams import day_key, run_key
-from simulation.structs import set_friends, world
+from simulation.structs import set_day, set_friends, world
 
 MAX_CHUNKS = 256  # fixed work units of the kernels; independent of the thread count
 
@@ -93,6 +93,7 @@ class FunnelModel(mesa.Model):
             self.population)
         self.traits = Traits(**{f: getattr(self.population, f) for f in Traits._fields})
         self._compile_parameters()
+        self._cost_per_send = np.array([pp.cost_per_send for pp in self.platform_params])
         self.reach_total = 0  # consumers shown brand content so far
         self.engaged_total = 0  # consumers who engaged with the brand so far
         self._compile_strategy(influencer_seq)
@@ -107,11 +108,12 @@ class FunnelModel(mesa.Model):
         #: same (a test checks).
         self.skip_quiet = True
         self.visited = 0
+        self._world = None  # the kernels' view, built on the first day (world_for_day)
         self._init_worklists()
         self.day = 0
         self.today: dict = {}
         self.platform_days: list[np.ndarray] = []
-        self.datacollector = mesa.DataCollector(model_reporters=model_reporters())
+        self.datacollector = DailyCollector()
         self.consumers: list[Consumer] = []
         if scenario.materialize_agents:
             self.consumers = [Consumer(self, i) for i in range(n)]
@@ -355,14 +357,15 @@ class FunnelModel(mesa.Model):
         t = self._tallies
         self.journal.collect(day, t["log"], t["log_n"])
         self._advance_worklists()
-        self.visited = int(t["visits"].sum())  # consumers pass B visited today (all: not quiet)
-        posts = t["ev_post"].sum(axis=0)
+        ev, delivered, posts, stage_change, trust_change, newly, visits = K.day_totals(
+            t["ev"], t["ev_line"], t["ev_post"], t["stage_counts"], t["trust_change"],
+            t["new_reach"], t["visits"])
+        self.visited = int(visits)  # consumers pass B visited today (all: not quiet)
         self.library.record(lib.post, posts[:, 0], posts[:, 1])
-        self._stage_total += t["stage_counts"].sum(axis=0)
-        self._trust_fixed += int(t["trust_change"].sum())
-        self._record_day(t["ev"].sum(axis=0), t["ev_line"].sum(axis=0), actions,
-                         self._stage_total.copy(), self._trust_fixed * K.TRUST_UNIT,
-                         t["new_reach"].sum(axis=0))
+        self._stage_total += stage_change
+        self._trust_fixed += int(trust_change)
+        self._record_day(ev, delivered, actions, self._stage_total.copy(),
+                         self._trust_fixed * K.TRUST_UNIT, newly)
         self.day += 1
         self.datacollector.collect(self)
 
@@ -412,36 +415,29 @@ class FunnelModel(mesa.Model):
 
     def world_for_day(self, influencer_on: bool, lib):
         """The kernels' view of today (:class:`simulation.structs.BorrowedWorld`): the state,
-        traits, parameters and graph, today's post library ``lib``, the worklists and fresh tallies
-        (``self._tallies``, ``self._sums``), with no friends' posts and not quiet: the sessions
-        pass and probes use it as it is; the exposure pass after
+        traits, parameters and graph, today's post library ``lib``, the worklists and the day's
+        tallies (``self._tallies``, ``self._sums``, cleared), with no friends' posts and not
+        quiet: the sessions pass and probes use it as it is; the exposure pass after
         :func:`simulation.structs.set_friends` gives it the day's friends' posts.
-        """
-        self._tallies = self._new_tallies(lib)
-        n_plat = len(self.platform_names)
-        self._sharers_today = (self._sharers() if self.graph.complete else np.zeros((n_plat, 3)))
-        g = self.graph
-        return world(
-            self.state, self.traits, indptr=g.indptr, indices=g.indices,
-            shared_any=self.shared_any, shared_kinds=self.shared_kinds, packed=self._packed,
-            friend_any=np.zeros(0, dtype=np.uint32), peer_push=False,
-            peer_views=np.zeros(0, dtype=np.int64), complete=bool(g.complete),
-            mean_degree=float(g.mean_degree),
-            sharers=self._sharers_today, influencer_on=influencer_on,
-            infl_platform=int(self.infl_platform), infl_creative=int(self.infl_creative),
-            n_influencers=int(self.n_influencers), plat=self.plat, cre=self.cre, beh=self.beh,
-            cred=self.cred, public=self.public, peer_creative=self.peer_creative,
-            lib_off=lib.offsets, lib_cum=lib.cumulative, lib_creative=lib.creative, ad_i=self.ad_i,
-            ad_f=self.ad_f, owned_i=self.owned_i, owned_f=self.owned_f, sums=self._sums,
-            sparse=False, watch_in=self._watch_in, watch_in_n=self._watch_in_n,
-            watch_out=self._watch_out, watch_out_n=self._watch_out_n, posters=self._poster_buf,
-            posters_n=self._posters_n, traced=self.journal.traced, **self._tallies)
 
-    def _new_tallies(self, lib) -> dict:
+        One world per model, built on the first day (and after :meth:`trace`, which changes the
+        journal's buffers); each day :func:`simulation.structs.set_day` changes what differs.
+        """
+        if self._world is None or self._world_journal is not self.journal:
+            self._world, self._world_journal = self._build_world(lib), self.journal
+        self._sharers_today = self._sharers() if self.graph.complete else self._no_sharers
+        self._tallies["ev_post"] = np.zeros((self.n_chunks, lib.creative.shape[0], 2))
+        set_day(self._world, lib.offsets, lib.cumulative, lib.creative, self._tallies["ev_post"],
+                self._sharers_today, influencer_on, self._watch_in, self._watch_in_n,
+                self._watch_out, self._watch_out_n, self._no_friends, self._no_views)
+        return self._world
+
+    def _build_world(self, lib):
+        """The model's world (see :meth:`world_for_day`), with its tally arrays."""
         n_lines, n_plat, chunks = self.ad_i.shape[0], len(self.platform_names), self.n_chunks
         log, log_n = self.journal.buffers()
         self._sums = np.zeros((chunks, n_lines))
-        return {
+        self._tallies = {
             "ev": np.zeros((chunks, K.N_EVENTS, n_plat)), "ev_line": np.zeros((chunks, n_lines)),
             "ev_post": np.zeros((chunks, lib.creative.shape[0], 2)),
             "stage_counts": np.zeros((chunks, len(STAGE_COLUMNS)), dtype=np.int64),
@@ -450,6 +446,23 @@ class FunnelModel(mesa.Model):
             "visits": np.zeros(chunks, dtype=np.int64),  # consumers visited by pass B
             "log": log, "log_n": log_n,
         }
+        self._no_sharers = np.zeros((n_plat, 3))
+        self._no_friends, self._no_views = np.zeros(0, dtype=np.uint32), np.zeros(0, np.int64)
+        g = self.graph
+        return world(
+            self.state, self.traits, indptr=g.indptr, indices=g.indices,
+            shared_any=self.shared_any, shared_kinds=self.shared_kinds, packed=self._packed,
+            friend_any=self._no_friends, peer_push=False, peer_views=self._no_views,
+            complete=bool(g.complete), mean_degree=float(g.mean_degree),
+            sharers=self._no_sharers, influencer_on=False,
+            infl_platform=int(self.infl_platform), infl_creative=int(self.infl_creative),
+            n_influencers=int(self.n_influencers), plat=self.plat, cre=self.cre, beh=self.beh,
+            cred=self.cred, public=self.public, peer_creative=self.peer_creative,
+            lib_off=lib.offsets, lib_cum=lib.cumulative, lib_creative=lib.creative, ad_i=self.ad_i,
+            ad_f=self.ad_f, owned_i=self.owned_i, owned_f=self.owned_f, sums=self._sums,
+            sparse=False, watch_in=self._watch_in, watch_in_n=self._watch_in_n,
+            watch_out=self._watch_out, watch_out_n=self._watch_out_n, posters=self._poster_buf,
+            posters_n=self._posters_n, traced=self.journal.traced, **self._tallies)
 
     def _sharers(self) -> np.ndarray:
         """Consumers who shared yesterday, per platform and kind (for a well-mixed population)."""
@@ -462,32 +475,29 @@ class FunnelModel(mesa.Model):
         return out
 
     def _record_day(self, ev, delivered, actions, stages, trust_total, newly) -> None:
-        n_plat = len(self.platform_names)
-        spend = np.zeros(n_plat)
+        spend = np.zeros(len(self.platform_names))
         for line, plan in enumerate(self.brand.ads):
             spend[plan.platform] += delivered[line] * plan.cpm / 1000.0
         for p, cost in actions.fixed_costs.items():
             spend[p] += cost
-        spend += ev[K.E_SENDS] * np.array([pp.cost_per_send for pp in self.platform_params])
+        spend += ev[K.E_SENDS] * self._cost_per_send
         spend += ev[K.E_REFERRAL_SPEND]
         self.platform_days.append(platform_day_row(ev, spend))
         self.reach_total += int(newly[0])
         self.engaged_total += int(newly[1])
         n = self.state.stage.shape[0]
         tot = ev.sum(axis=1).tolist()  # each event over the platforms (one reduction, not ten)
-        row = {"day": self.day + 1}
-        row.update({name: int(stages[s]) for s, name in enumerate(STAGE_COLUMNS)})
-        row.update({
-            "impressions": int(tot[K.E_IMPRESSIONS]), "reach": int(self.reach_total),
-            "stops": int(tot[K.E_STOPS]), "engagements": int(tot[K.E_ENGAGEMENTS]),
-            "clicks": int(tot[K.E_CLICKS]), "follows": int(tot[K.E_FOLLOWS]),
-            "subscribers": int(tot[K.E_SUBSCRIBES]), "shares": int(tot[K.E_SHARES]),
-            "new_customers": int(tot[K.E_NEW_CUSTOMERS]),
-            "adopters": int(stages[4:].sum()), "ever_engaged": int(self.engaged_total),
-            "repeat_purchases": int(tot[K.E_REPEAT]),
-            "revenue": float(tot[K.E_REVENUE]), "spend": float(spend.sum()),
-            "mean_trust": trust_total / n if n else 0.0,
-        })
+        counts = stages.tolist()
+        row = {"day": self.day + 1, **dict(zip(STAGE_COLUMNS, counts, strict=True)),
+               "impressions": int(tot[K.E_IMPRESSIONS]), "reach": self.reach_total,
+               "stops": int(tot[K.E_STOPS]), "engagements": int(tot[K.E_ENGAGEMENTS]),
+               "clicks": int(tot[K.E_CLICKS]), "follows": int(tot[K.E_FOLLOWS]),
+               "subscribers": int(tot[K.E_SUBSCRIBES]), "shares": int(tot[K.E_SHARES]),
+               "new_customers": int(tot[K.E_NEW_CUSTOMERS]),
+               "adopters": sum(counts[4:]), "ever_engaged": self.engaged_total,
+               "repeat_purchases": int(tot[K.E_REPEAT]),
+               "revenue": tot[K.E_REVENUE], "spend": float(spend.sum()),
+               "mean_trust": trust_total / n if n else 0.0}
         assert list(row) == TIMESERIES_COLUMNS
         self.today = row
 

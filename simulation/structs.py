@@ -192,6 +192,36 @@ _BORROWED: dict = {}
 
 
 @njit(cache=True)
+def set_day(w, lib_off, lib_cum, lib_creative, ev_post, sharers, influencer_on, watch_in,
+            watch_in_n, watch_out, watch_out_n, no_friends, no_views):
+    """Give the model's world ``w`` a new day (see ``FunnelModel.world_for_day``): the day's
+    post library, tallies of its posts, sharers and influencer flag, the worklists (swapped
+    daily), no friends' posts and not quiet; the day's tallies cleared. One call of a few
+    microseconds, where building a world took some forty. The arrays must be owned (from
+    Python), not views read from a world (see :func:`_define_attributes`)."""
+    w.lib_off = lib_off
+    w.lib_cum = lib_cum
+    w.lib_creative = lib_creative
+    w.ev_post = ev_post
+    w.sharers = sharers
+    w.influencer_on = influencer_on
+    w.watch_in = watch_in
+    w.watch_in_n = watch_in_n
+    w.watch_out = watch_out
+    w.watch_out_n = watch_out_n
+    set_friends(w, no_friends, False, no_views, False)
+    # (Writes through field views change the world's arrays: nothing is kept or returned.)
+    w.sums[:] = 0.0
+    w.ev[:] = 0.0
+    w.ev_line[:] = 0.0
+    w.stage_counts[:] = 0
+    w.trust_change[:] = 0
+    w.new_reach[:] = 0
+    w.visits[:] = 0
+    w.log_n[:] = 0
+
+
+@njit(cache=True)
 def set_friends(w, friend_any, push, peer_views, sparse):
     """Give world ``w`` today's friends' posts and quiet-day flag (see
     ``FunnelModel._friends_today``): a few microseconds, where building a new world takes

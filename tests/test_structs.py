@@ -29,7 +29,28 @@ def test_kernel_calls_leave_the_world_count_unchanged_and_it_frees_its_arrays():
     # Field reads are borrowed views: they add no reference to the arrays.
     assert [sys.getrefcount(a) for a in arrays] == held
     del w
+    model._world = None  # the model's one world: dropping it releases its arrays
     assert [sys.getrefcount(a) for a in arrays] == [r - 1 for r in held]
+
+
+def test_one_world_a_model_given_each_day_fresh_tallies_and_releasing_yesterdays_arrays():
+    model = _model()
+    w = model.world_for_day(False, model.library.today(2))
+    K.sessions_and_eligibility(np.uint64(5), 2, model.n_chunks, w)
+    K.exposures_and_responses(np.uint64(5), 2, model.n_chunks, w)
+    assert model._tallies["ev"].any() and model._tallies["visits"].sum() == model.graph.n
+    lib = model.library.today(3)
+    before = [sys.getrefcount(a) for a in (lib.offsets, lib.cumulative, lib.creative)]
+    assert model.world_for_day(True, lib) is w  # the same world, given the new day
+    assert [sys.getrefcount(a) for a in (lib.offsets, lib.cumulative, lib.creative)] == [
+        r + 1 for r in before]  # the world holds today's library
+    for name in ("ev", "ev_line", "stage_counts", "trust_change", "new_reach", "visits",
+                 "log_n"):
+        assert not model._tallies[name].any(), name  # cleared for the new day
+    model.world_for_day(False, model.library.today(4))
+    assert [sys.getrefcount(a) for a in (lib.offsets, lib.cumulative, lib.creative)] == before
+    model.trace([3])  # new journal buffers: a new world
+    assert model.world_for_day(False, model.library.today(4)) is not w
 
 
 def test_set_friends_keeps_the_new_arrays_alive_after_the_caller_drops_them():
