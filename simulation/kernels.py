@@ -561,7 +561,7 @@ def views_bound(g_indptr, shared_prev, posters, influencers, influencer_on):
 
 
 @njit(cache=True, error_model="numpy")
-def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, posters,
+def friends_views(dkey, g_indptr, g_indices, g_mirror, active, all_active, shared_prev, posters,
                   influencers, influencer_on, infl_platform, peer_view, infl_reach, out):
     """Which friends' posts each consumer sees today, pushed from the few who posted.
 
@@ -571,6 +571,9 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, post
     friend list: the index is j's position in i's (sorted) friend list. The draws do not depend
     on anyone's state, so they can be made before the exposure pass; that pass then replays each
     consumer's views in friend-list order (the order of the keys), exactly as a pull would.
+
+    ``all_active``: the platforms every consumer opened today (a bitwise AND of ``active``, or
+    0): views on those need no check of who opened what.
 
     The views go to ``out`` (at least :func:`views_bound` long; the model keeps one buffer, as
     fresh pages each day cost the kernel's page clearing), unsorted: ``(i << 33) | key`` with
@@ -587,6 +590,11 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, post
     count = 0
     n_posters = posters.shape[0]
     shares_flat = shared_prev.reshape(-1)  # (a view, for the prefetch of a row)
+    # A poster's (kind, platform) pairs: the draw's tag (less the friend's position) and the
+    # view's code. At most 3 kinds x 32 platforms.
+    tags = np.empty(96, dtype=np.int64)
+    codes = np.empty(96, dtype=np.int64)
+    posted = np.uint32(0)  # platforms of any view drawn
     for q in range(n_posters):
         # Ask early for what later posters need: their friend-list bounds 16 posters ahead,
         # their friend lists and shares 8 ahead (a hint: see simulation.prefetch).
@@ -598,19 +606,26 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, post
             prefetch(g_mirror, g_indptr[ahead])
             prefetch(shares_flat, ahead * 3)
         j = posters[q]
-        s0, s1, s2 = shared_prev[j, 0], shared_prev[j, 1], shared_prev[j, 2]
+        n_tags = 0
+        for kind in range(3):
+            m = shared_prev[j, kind]
+            posted |= m
+            while m != 0:
+                p = _lowest_bit(m)
+                m &= m - np.uint32(1)
+                tags[n_tags] = make_tag(EXPOSURE, p, S_PEER, kind)  # + 4 * position below
+                codes[n_tags] = kind * 32 + p
+                n_tags += 1
         for e in range(g_indptr[j], g_indptr[j + 1]):
             i = np.int64(g_indices[e])
             local = np.int64(g_mirror[e])  # j's position in i's friend list: a pull's index
             ck = subkey(dkey, i)
-            for kind in range(3):
-                m = s0 if kind == 0 else (s1 if kind == 1 else s2)
-                while m != 0:
-                    p = _lowest_bit(m)
-                    m &= m - np.uint32(1)
-                    if uniform(ck, make_tag(EXPOSURE, p, S_PEER, local * 4 + kind)) < peer_view:
-                        out[count] = (i << 33) | (local * 128 + kind * 32 + p)
-                        count += 1
+            view = (i << 33) | (local * 128)
+            for t in range(n_tags):
+                # Written always, kept if seen: no branch to mispredict (out has room: the
+                # write is at most at the number of draws so far).
+                out[count] = view | codes[t]
+                count += uniform(ck, tags[t] + local * 4) < peer_view
     if influencer_on:
         for j in influencers:
             for e in range(g_indptr[j], g_indptr[j + 1]):
@@ -620,6 +635,9 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, shared_prev, post
                                                      local)) < infl_reach:
                     out[count] = (i << 33) | (local * 128 + 96 + infl_platform)
                     count += 1
+        posted |= np.uint32(1) << np.uint32(infl_platform)
+    if (posted & ~all_active) == 0:
+        return count  # every consumer opened every platform posted on
     kept = 0
     for k in range(count):
         v = out[k]

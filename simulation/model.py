@@ -294,6 +294,7 @@ class FunnelModel(mesa.Model):
         fixed = np.concatenate([a, a * (1.0 - self.plat[:, K.P_PRO_FOCUS])[None, :]])
         self._sessions_fixed = bool(np.all((fixed <= 0.0) | (fixed >= 1.0)))
         self._sessions_drawn = False
+        self._all_active = np.uint32(0)  # platforms every consumer opened today (see step)
         if n >= 2 ** 27:  # the fixed-point trust total (kernels.TRUST_UNIT) would overflow
             raise ScenarioError(self.spec.name, [Problem(
                 "audience.size", "is more consumers than the engine's tallies hold", value=n,
@@ -319,6 +320,8 @@ class FunnelModel(mesa.Model):
         self._posters, self._trust_fixed = posters, int(trust_fixed)
         # Who is an influencer is state too (friends' posts pushed from their ids).
         self._influencer_ids = np.flatnonzero(st.influencer).astype(np.int64)
+        if self._sessions_drawn and self._sessions_fixed:  # sessions kept: as written
+            self._all_active = np.uint32(np.bitwise_and.reduce(st.active))
         self._recount = False
         return bool(shared_today)
 
@@ -342,6 +345,10 @@ class FunnelModel(mesa.Model):
         if buying or not (self._sessions_fixed and self._sessions_drawn):
             K.sessions_and_eligibility(dkey, day, self.n_chunks, w)
             self._sessions_drawn = True
+            # The platforms everyone opened (kept while the sessions are: certain sessions are
+            # drawn once): friends' posts on them need no check of who opened what.
+            self._all_active = (np.uint32(np.bitwise_and.reduce(self.state.active))
+                                if self._sessions_fixed else np.uint32(0))
         eligible = self._sums.sum(axis=0)
         self.ad_f[:, K.AF_LAMBDA] = np.where(eligible > 0,
                                              actions.impressions / np.maximum(eligible, 1e-300), 0)
@@ -402,7 +409,8 @@ class FunnelModel(mesa.Model):
                 self._views_buf = np.empty(max(bound, self._views_buf.shape[0] * 3 // 2),
                                            dtype=np.int64)
             count = K.friends_views(dkey, g.indptr, g.indices, g.mirror_positions(), st.active,
-                                    st.shared_prev, self._posters, self._influencer_ids,
+                                    self._all_active, st.shared_prev, self._posters,
+                                    self._influencer_ids,
                                     influencer_on, self.infl_platform, self.beh[K.B_PEER_VIEW],
                                     self.beh[K.B_INFL_REACH], self._views_buf)
             views = self._views_buf[:count]

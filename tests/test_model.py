@@ -199,6 +199,29 @@ def test_friends_posts_pushed_or_pulled_give_identical_runs(scenario):
     assert tables[0][0]["impressions"].sum() > 0
 
 
+def test_sessions_written_between_days_are_seen_by_pushed_and_pulled_posts_alike():
+    """With certain sessions (drawn once), pushed views skip the check of who opened the
+    platform when everyone did (model._all_active); a session written between days (and
+    announced with state_changed) must end that, or push would show posts pull does not."""
+    from simulation.validation import cascade_scenario
+
+    spec = cascade_scenario(3000, 8.0, 0.3, 5, days=30)
+    tables = []
+    for mode in ("push", "pull"):
+        model = FunnelModel(spec)
+        model.friends_mode = mode
+        model.run(2)
+        assert model._sessions_fixed and model._all_active != 0
+        model.state.active[::3] = 0  # a third of the audience stays offline from now on
+        model.state_changed()
+        model.run(10)
+        assert model._all_active == 0
+        tables.append((model.datacollector.get_model_vars_dataframe(), model.state.trust.copy()))
+    assert tables[0][0].equals(tables[1][0])
+    assert np.array_equal(tables[0][1], tables[1][1])
+    assert tables[0][0]["engagements"].iloc[2:].sum() > 0
+
+
 def test_packed_and_unpacked_share_masks_give_identical_runs():
     """Pulled friends' posts read a friend's shares from one packed word (up to 21 platforms,
     kernels.pack_kinds) or, beyond, from the three masks: the two must give the same run."""
