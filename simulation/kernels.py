@@ -995,6 +995,7 @@ def _prefetch_consumer(w, i):
     and trait arrays are fields of one 128-byte record per consumer, agents.layout)."""
     prefetch(w.trust, i)  # the record's first field: its first line
     prefetch(w.in_market, i)  # its last: the second line
+    prefetch(w.pre_touches, i)  # (a stop before the first purchase counts there)
 
 
 @njit(cache=True, inline="always", error_model="numpy")

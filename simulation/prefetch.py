@@ -19,16 +19,18 @@ _NAME = "llvm.prefetch.p0" if binding.llvm_version_info >= (15,) else "llvm.pref
 
 @intrinsic
 def prefetch(typingctx, array, index):
-    """Hint that ``array[index]`` (a 1-D array) will be read soon (no bounds check, no effect)."""
-    if not isinstance(array, types.Array) or array.ndim != 1 or not isinstance(index,
-                                                                               types.Integer):
+    """Hint that ``array[index]`` (of a 1-D array; of a 2-D array, the start of row ``index``)
+    will be read soon (no bounds check, no effect)."""
+    if not isinstance(array, types.Array) or array.ndim not in (1, 2) or not isinstance(
+            index, types.Integer):
         return None
     sig = types.void(array, index)
 
     def codegen(context, builder, signature, args):
         aryty = signature.args[0]
         ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
+        at = [args[1]] + [context.get_constant(types.intp, 0)] * (aryty.ndim - 1)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, at, wraparound=False)
         i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
         fn = cgutils.get_or_insert_function(builder.module, fnty, _NAME)
