@@ -469,26 +469,38 @@ def gather(buf, counts, size):
 
 @njit(cache=True, error_model="numpy")
 def advance_shares(old_posters, new_posters, shared_prev, shared_now, shared_any, shared_kinds,
-                   packed):
+                   packed, g_indptr):
     """Today's shares become tomorrow's feed: ``shared_prev``, ``shared_any`` (its platform
     bits per consumer) and, if ``packed``, ``shared_kinds`` (:func:`pack_kinds`) take the rows
     of today's posters; ``shared_now`` is cleared. Touches the rows of yesterday's and today's
-    posters only (everyone else's rows are 0)."""
+    posters only (everyone else's rows are 0).
+
+    Returns:
+        :func:`poster_work` of the new posters, counted on the way (their rows are read here
+        anyway): tomorrow's work of pushing their posts and the most views it can draw.
+    """
     for j in old_posters:
         for kind in range(3):
             shared_prev[j, kind] = 0
         shared_any[j] = 0
         if packed:
             shared_kinds[j] = 0
+    work, bound = 0, 0
     for j in new_posters:
         bits = np.uint32(0)
+        pairs = 0
         for kind in range(3):
             shared_prev[j, kind] = shared_now[j, kind]
             bits |= shared_now[j, kind]
+            pairs += _popcount(shared_now[j, kind])
             shared_now[j, kind] = 0
         shared_any[j] = bits
         if packed:
             shared_kinds[j] = pack_kinds(shared_prev[j, 0], shared_prev[j, 1], shared_prev[j, 2])
+        degree = g_indptr[j + 1] - g_indptr[j]
+        work += degree
+        bound += pairs * degree
+    return work, bound
 
 
 #: Platforms per kind in a packed share word (:func:`pack_kinds`): three kinds fit 64 bits.
@@ -512,19 +524,30 @@ def _unpack_kind(word, kind):
 
 
 @njit(cache=True, error_model="numpy")
-def friends_content(g_indptr, posters, influencers, influencer_on):
-    """The number of friend-list entries of everyone with something to show today (who shared
-    yesterday, ``posters``, or is an influencer posting today): the work of pushing their posts
-    to their friends (:func:`friends_views`), against walking the friend lists of everyone with
-    something to see (:func:`friends_mark`, then the exposure pass).
-    """
-    edges = 0
+def poster_work(g_indptr, shared_prev, posters):
+    """What pushing the ``posters``' shares to their friends takes (:func:`friends_views`): the
+    number of their friend-list entries, against the work of walking the friend lists of
+    everyone with something to see (:func:`friends_mark`, then the exposure pass), and the most
+    views the push can draw (entries x (kind, platform) pairs shared: its buffer's size).
+    (:func:`advance_shares` counts the same for each day's new posters.)"""
+    work, bound = 0, 0
     for j in posters:
-        edges += g_indptr[j + 1] - g_indptr[j]
-    if influencer_on:
-        for j in influencers:
-            edges += g_indptr[j + 1] - g_indptr[j]
-    return edges
+        pairs = 0
+        for kind in range(3):
+            pairs += _popcount(shared_prev[j, kind])
+        degree = g_indptr[j + 1] - g_indptr[j]
+        work += degree
+        bound += pairs * degree
+    return work, bound
+
+
+@njit(cache=True, error_model="numpy")
+def degree_sum(g_indptr, nodes):
+    """The number of friend-list entries of ``nodes`` (influencers posting: one view each)."""
+    total = 0
+    for j in nodes:
+        total += g_indptr[j + 1] - g_indptr[j]
+    return total
 
 
 @njit(cache=True, error_model="numpy")
@@ -546,21 +569,6 @@ def friends_mark(g_indptr, g_indices, posters, shared_any, influencers, influenc
 
 
 @njit(cache=True, error_model="numpy")
-def views_bound(g_indptr, shared_prev, posters, influencers, influencer_on):
-    """The most views :func:`friends_views` can draw today (the size its buffer needs)."""
-    bound = 0
-    for j in posters:
-        bits = 0
-        for kind in range(3):
-            bits += _popcount(shared_prev[j, kind])
-        bound += bits * (g_indptr[j + 1] - g_indptr[j])
-    if influencer_on:
-        for j in influencers:
-            bound += g_indptr[j + 1] - g_indptr[j]
-    return bound
-
-
-@njit(cache=True, error_model="numpy")
 def friends_views(dkey, g_indptr, g_indices, g_mirror, active, all_active, shared_prev, posters,
                   influencers, influencer_on, infl_platform, peer_view, infl_reach, out):
     """Which friends' posts each consumer sees today, pushed from the few who posted.
@@ -575,7 +583,7 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, all_active, share
     ``all_active``: the platforms every consumer opened today (a bitwise AND of ``active``, or
     0): views on those need no check of who opened what.
 
-    The views go to ``out`` (at least :func:`views_bound` long; the model keeps one buffer, as
+    The views go to ``out`` (at least :func:`poster_work`'s bound long; the model keeps one buffer, as
     fresh pages each day cost the kernel's page clearing), unsorted: ``(i << 33) | key`` with
     ``key = 128 * position + 32 * kind + platform``, where kind 0-2 is a share, review or
     referral (K_*) and 3 an influencer post (:func:`view_consumer`, :func:`view_key`).

@@ -318,8 +318,10 @@ class FunnelModel(mesa.Model):
             st.shared_now, self.beh, self._chunk_size, self._watch_in, self._watch_in_n,
             self.shared_any, self.shared_kinds, self._packed, self._stage_total)
         self._posters, self._trust_fixed = posters, int(trust_fixed)
+        self._push_work = K.poster_work(self.graph.indptr, st.shared_prev, posters)
         # Who is an influencer is state too (friends' posts pushed from their ids).
         self._influencer_ids = np.flatnonzero(st.influencer).astype(np.int64)
+        self._influencer_work = K.degree_sum(self.graph.indptr, self._influencer_ids)
         if self._sessions_drawn and self._sessions_fixed:  # sessions kept: as written
             self._all_active = np.uint32(np.bitwise_and.reduce(st.active))
         self._recount = False
@@ -382,9 +384,10 @@ class FunnelModel(mesa.Model):
         self._watch_in_n, self._watch_out_n = self._watch_out_n, self._watch_in_n
         posters = K.gather(self._poster_buf, self._posters_n, self._chunk_size)
         st = self.state
-        # Today's shares become tomorrow's feed.
-        K.advance_shares(self._posters, posters, st.shared_prev, st.shared_now, self.shared_any,
-                         self.shared_kinds, self._packed)
+        # Today's shares become tomorrow's feed (and what pushing it will take).
+        self._push_work = K.advance_shares(self._posters, posters, st.shared_prev, st.shared_now,
+                                           self.shared_any, self.shared_kinds, self._packed,
+                                           self.graph.indptr)
         self._posters = posters
 
     def _friends_today(self, dkey, influencer_on: bool) -> tuple:
@@ -401,10 +404,12 @@ class FunnelModel(mesa.Model):
         none = np.zeros(0, dtype=np.int64)
         if g.complete:
             return np.zeros(0, dtype=np.uint32), False, none
-        work = K.friends_content(g.indptr, self._posters, self._influencer_ids, influencer_on)
+        # Friend-list entries of everyone with something to show, and the most views they
+        # can draw (kernels.poster_work; influencers posting show one post per entry).
+        work, bound = self._push_work
+        if influencer_on:
+            work, bound = work + self._influencer_work, bound + self._influencer_work
         if self.friends_mode == "push" or (self.friends_mode == "auto" and work < g.n):
-            bound = K.views_bound(g.indptr, st.shared_prev, self._posters, self._influencer_ids,
-                                  influencer_on)
             if bound > self._views_buf.shape[0]:  # one buffer, grown by half again as needed
                 self._views_buf = np.empty(max(bound, self._views_buf.shape[0] * 3 // 2),
                                            dtype=np.int64)

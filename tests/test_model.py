@@ -222,6 +222,27 @@ def test_sessions_written_between_days_are_seen_by_pushed_and_pulled_posts_alike
     assert tables[0][0]["engagements"].iloc[2:].sum() > 0
 
 
+@pytest.mark.parametrize("scenario", ["flagship", "cascade"])
+def test_push_work_counted_on_the_way_equals_a_count_from_scratch(scenario):
+    """advance_shares counts tomorrow's push work and view bound while it moves the shares;
+    friends_views writes up to that bound into its buffer, so it must never fall short: each
+    day it must equal kernels.poster_work over the posters from scratch."""
+    from simulation import kernels as K
+    from simulation.validation import cascade_scenario
+
+    spec = {"flagship": lambda: load_scenario(FLAGSHIP, ["audience.size=3000", "days=25",
+                                                         "materialize_agents=false"]),
+            "cascade": lambda: cascade_scenario(3000, 8.0, 0.3, 5, days=25)}[scenario]()
+    model = FunnelModel(spec)
+    busy = 0
+    for _ in range(25):
+        model.step()
+        expected = K.poster_work(model.graph.indptr, model.state.shared_prev, model._posters)
+        assert model._push_work == expected
+        busy += expected[1] > 0
+    assert busy > 5
+
+
 def test_packed_and_unpacked_share_masks_give_identical_runs():
     """Pulled friends' posts read a friend's shares from one packed word (up to 21 platforms,
     kernels.pack_kinds) or, beyond, from the three masks: the two must give the same run."""
