@@ -430,11 +430,15 @@ def _purchases(r, first_buy, bought):
 
 @njit(cache=True, error_model="numpy")
 def day_totals(ev, ev_line, ev_post, stage_counts, trust_change, new_reach, visits):
-    """The day's tallies (one row per chunk) summed over the chunks, in chunk order (the order
-    of numpy's sum over the first axis, so the floating-point totals are the same): events x
+    """The day's tallies (one row per chunk) summed over the chunks, in chunk order: events x
     platforms, impressions delivered per ad line, impressions and engagements per library post,
     the stage counts' changes, the trust total's change (units of TRUST_UNIT), (newly reached,
-    newly engaged) and the consumers pass B visited. One call instead of seven reductions."""
+    newly engaged) and the consumers pass B visited. One call instead of seven reductions.
+
+    The order is that of numpy's sum over the first axis, which the totals had before (revenue
+    is a sum of prices, not exact in every order), except for a (chunks, 1) array, which numpy
+    sums pairwise: only ``ev_line`` can have that shape, and it holds whole numbers, whose sums
+    are exact in any order."""
     ev_sum = np.zeros(ev.shape[1:])
     delivered = np.zeros(ev_line.shape[1:])
     posts = np.zeros(ev_post.shape[1:])
@@ -589,7 +593,8 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, all_active, share
     referral (K_*) and 3 an influencer post (:func:`view_consumer`, :func:`view_key`).
 
     Returns:
-        The number of views written.
+        The number of views written; -1 (nothing done) if ``out`` is too short for the draws,
+        which happens only when the shares were written without ``state_changed()``.
     """
     # Two tight loops rather than one: the second loop's loads are independent of one another,
     # so the processor overlaps their cache misses. 1. Draw every view along the posters' edges
@@ -624,6 +629,8 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, all_active, share
                 tags[n_tags] = make_tag(EXPOSURE, p, S_PEER, kind)  # + 4 * position below
                 codes[n_tags] = kind * 32 + p
                 n_tags += 1
+        if count + n_tags * (g_indptr[j + 1] - g_indptr[j]) > out.shape[0]:
+            return -1  # the bound was counted from other shares (written without state_changed)
         for e in range(g_indptr[j], g_indptr[j + 1]):
             i = np.int64(g_indices[e])
             local = np.int64(g_mirror[e])  # j's position in i's friend list: a pull's index
@@ -636,6 +643,8 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, all_active, share
                 count += uniform(ck, tags[t] + local * 4) < peer_view
     if influencer_on:
         for j in influencers:
+            if count + (g_indptr[j + 1] - g_indptr[j]) > out.shape[0]:
+                return -1
             for e in range(g_indptr[j], g_indptr[j + 1]):
                 i = np.int64(g_indices[e])
                 local = np.int64(g_mirror[e])

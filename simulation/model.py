@@ -301,6 +301,18 @@ class FunnelModel(mesa.Model):
                 suggestion=f"use fewer than {2 ** 27:,} consumers")])
         self.state_changed()
 
+    def __getstate__(self) -> dict:
+        # The kernels' world is compiled code's (not copied): a copy builds its own.
+        state = self.__dict__.copy()
+        state["_world"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        # A copy's arrays were copied one by one: one record per consumer again (agents.layout).
+        self.state, self.population, self._records = in_records(self.state, self.population)
+        self.traits = Traits(**{f: getattr(self.population, f) for f in Traits._fields})
+
     def state_changed(self) -> None:
         """Call after writing the state arrays between steps (the Consumer agents' setters do):
         the next day recounts the tallies, re-reads who posted and who is an influencer, and
@@ -418,6 +430,10 @@ class FunnelModel(mesa.Model):
                                     self._influencer_ids,
                                     influencer_on, self.infl_platform, self.beh[K.B_PEER_VIEW],
                                     self.beh[K.B_INFL_REACH], self._views_buf)
+            if count < 0:
+                raise RuntimeError(
+                    "the consumers' shares (state.shared_prev) were written between days without "
+                    "model.state_changed(): call it after writing the state arrays (ODD 3.3)")
             views = self._views_buf[:count]
             views.sort()  # in place (numpy's vectorised sort)
             return np.zeros(0, dtype=np.uint32), True, views

@@ -196,7 +196,8 @@ def set_day(w, lib_off, lib_cum, lib_creative, ev_post, sharers, influencer_on, 
             watch_in_n, watch_out, watch_out_n, no_friends, no_views):
     """Give the model's world ``w`` a new day (see ``FunnelModel.world_for_day``): the day's
     post library, tallies of its posts, sharers and influencer flag, the worklists (swapped
-    daily), no friends' posts and not quiet; the day's tallies cleared. One call of a few
+    daily), no friends' posts (pushed, none: a pull would read ``friend_any``) and not quiet;
+    the day's tallies cleared. One call of a few
     microseconds, where building a world took some forty. The arrays must be owned (from
     Python), not views read from a world (see :func:`_define_attributes`)."""
     w.lib_off = lib_off
@@ -209,7 +210,7 @@ def set_day(w, lib_off, lib_cum, lib_creative, ev_post, sharers, influencer_on, 
     w.watch_in_n = watch_in_n
     w.watch_out = watch_out
     w.watch_out_n = watch_out_n
-    set_friends(w, no_friends, False, no_views, False)
+    set_friends(w, no_friends, True, no_views, False)
     # (Writes through field views change the world's arrays: nothing is kept or returned.)
     w.sums[:] = 0.0
     w.ev[:] = 0.0

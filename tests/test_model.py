@@ -391,3 +391,40 @@ def test_daily_collector_stores_what_mesas_own_collector_stores():
     pd.testing.assert_frame_equal(ours, mesas.get_model_vars_dataframe())
     assert ours["engagements"].sum() > 0 and ours["mean_trust"].nunique() > 1  # (something ran)
     assert model.datacollector._collection_steps == mesas._collection_steps
+
+
+def test_shares_written_without_state_changed_fail_cleanly_not_past_the_buffer():
+    """Pushed views go to a buffer sized from the shares the model knows of; shares written
+    between days without state_changed() must stop the run with a clear error, never write
+    past the buffer."""
+    from simulation.validation import cascade_scenario
+
+    model = FunnelModel(cascade_scenario(4000, 8.0, 1.0, 5, days=20))
+    model.friends_mode = "push"
+    while model._posters.size <= 20:
+        model.step()
+    # A review by each of yesterday's posters, written behind the model's back.
+    model.state.shared_prev[model._posters, 1] |= model.state.shared_prev[model._posters, 0]
+    with pytest.raises(RuntimeError, match="state_changed"):
+        model.step()
+
+
+def test_a_deep_copy_mid_run_goes_on_like_the_original():
+    """copy.deepcopy of a model (to branch a what-if from day 3) keeps its own record layout and
+    world, and runs on exactly as the original does."""
+    import copy
+
+    from agents.layout import RECORD_BYTES
+
+    model = FunnelModel(load_scenario(FLAGSHIP, ["audience.size=2000", "days=10"]), seed=5)
+    model.run(3)
+    twin = copy.deepcopy(model)
+    assert twin.state.trust.strides[0] == RECORD_BYTES
+    assert np.shares_memory(twin.state.trust, twin._records)
+    assert not np.shares_memory(twin.state.trust, model.state.trust)
+    model.run(4)
+    twin.run(4)
+    assert model.datacollector.get_model_vars_dataframe().equals(
+        twin.datacollector.get_model_vars_dataframe())
+    for name in model.state._fields:
+        assert np.array_equal(getattr(model.state, name), getattr(twin.state, name)), name
