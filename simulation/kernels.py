@@ -572,6 +572,19 @@ def friends_mark(g_indptr, g_indices, posters, shared_any, influencers, influenc
                 friend_any[g_indices[e]] |= infl_bit
 
 
+@njit(cache=True, error_model="numpy")
+def push_views(g_indptr, g_indices, g_mirror):
+    """Per friend-list entry ``e`` of consumer j (friend ``i = g_indices[e]``), the view of a
+    post of j's that i would be shown, less its kind and platform (:func:`friends_views`' code):
+    ``i << 33 | 128 * (j's position in i's friend list)`` (``g_mirror[e]``: the index a pull
+    draws with). One array, 8 bytes an entry, so pushing a post reads one friend list rather
+    than two."""
+    out = np.empty(g_indices.shape[0], dtype=np.int64)
+    for e in range(g_indices.shape[0]):
+        out[e] = (np.int64(g_indices[e]) << 33) | (np.int64(g_mirror[e]) * 128)
+    return out
+
+
 #: The bit of a candidate view (:func:`friends_views`) that marks it seen (above the 60 bits
 #: of a view: consumer < 2**27 above a 33-bit key).
 _SEEN_BIT = np.int64(1) << np.int64(62)
@@ -592,7 +605,7 @@ def _draw_peer_views(dkey, views, n, peer_view):
 
 
 @njit(cache=True, error_model="numpy")
-def friends_views(dkey, g_indptr, g_indices, g_mirror, active, all_active, shared_prev, posters,
+def friends_views(dkey, g_indptr, g_push, active, all_active, shared_prev, posters,
                   influencers, influencer_on, infl_platform, peer_view, infl_reach, out):
     """Which friends' posts each consumer sees today, pushed from the few who posted.
 
@@ -603,7 +616,8 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, all_active, share
     on anyone's state, so they can be made before the exposure pass; that pass then replays each
     consumer's views in friend-list order (the order of the keys), exactly as a pull would.
 
-    ``all_active``: the platforms every consumer opened today (a bitwise AND of ``active``, or
+    ``g_push``: :func:`push_views` of the graph (per friend-list entry, the view's consumer and
+    position). ``all_active``: the platforms every consumer opened today (a bitwise AND of ``active``, or
     0): views on those need no check of who opened what.
 
     The views go to ``out`` (at least :func:`poster_work`'s bound long; the model keeps one buffer, as
@@ -633,8 +647,7 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, all_active, share
             prefetch(g_indptr, posters[q + 16])
         if q + 8 < n_posters:
             ahead = posters[q + 8]
-            prefetch(g_indices, g_indptr[ahead])
-            prefetch(g_mirror, g_indptr[ahead])
+            prefetch(g_push, g_indptr[ahead])
             prefetch(shares_flat, ahead * 3)
         j = posters[q]
         n_codes = 0
@@ -649,8 +662,7 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, all_active, share
         if n_draws + n_codes * (g_indptr[j + 1] - g_indptr[j]) > out.shape[0]:
             return -1  # the bound was counted from other shares (written without state_changed)
         for e in range(g_indptr[j], g_indptr[j + 1]):
-            # j's position in i's friend list (g_mirror): a pull's index
-            view = (np.int64(g_indices[e]) << 33) | (np.int64(g_mirror[e]) * 128)
+            view = g_push[e]
             for t in range(n_codes):
                 out[n_draws] = view | codes[t]
                 n_draws += 1
@@ -665,8 +677,8 @@ def friends_views(dkey, g_indptr, g_indices, g_mirror, active, all_active, share
             if count + (g_indptr[j + 1] - g_indptr[j]) > out.shape[0]:
                 return -1
             for e in range(g_indptr[j], g_indptr[j + 1]):
-                i = np.int64(g_indices[e])
-                local = np.int64(g_mirror[e])
+                i = view_consumer(g_push[e])
+                local = view_key(g_push[e]) >> 7
                 if uniform(subkey(dkey, i), make_tag(EXPOSURE, infl_platform, S_INFLUENCER,
                                                      local)) < infl_reach:
                     out[count] = (i << 33) | (local * 128 + 96 + infl_platform)

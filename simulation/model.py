@@ -109,6 +109,11 @@ class FunnelModel(mesa.Model):
         self.skip_quiet = True
         self.visited = 0
         self._world = None  # the kernels' view, built on the first day (world_for_day)
+        # The graph as friends' posts are pushed along it (kernels.push_views: an index of the
+        # graph's, built with it, as the CSR is; pushed posts read one array, not two).
+        g = self.graph
+        self._push_views = (np.zeros(0, np.int64) if g.complete else
+                            K.push_views(g.indptr, g.indices, g.mirror_positions()))
         self._init_worklists()
         self.day = 0
         self.today: dict = {}
@@ -425,7 +430,7 @@ class FunnelModel(mesa.Model):
             if bound > self._views_buf.shape[0]:  # one buffer, grown by half again as needed
                 self._views_buf = np.empty(max(bound, self._views_buf.shape[0] * 3 // 2),
                                            dtype=np.int64)
-            count = K.friends_views(dkey, g.indptr, g.indices, g.mirror_positions(), st.active,
+            count = K.friends_views(dkey, g.indptr, self._push_views, st.active,
                                     self._all_active, st.shared_prev, self._posters,
                                     self._influencer_ids,
                                     influencer_on, self.infl_platform, self.beh[K.B_PEER_VIEW],
