@@ -585,6 +585,9 @@ def push_views(g_indptr, g_indices, g_mirror):
     return out
 
 
+#: Friends per consumer that a view's key holds (a position in 33 - 7 = 26 bits).
+MAX_FRIENDS = 2 ** 26
+
 #: The bit of a candidate view (:func:`friends_views`) that marks it seen (above the 60 bits
 #: of a view: consumer < 2**27 above a 33-bit key).
 _SEEN_BIT = np.int64(1) << np.int64(62)
@@ -626,8 +629,10 @@ def friends_views(dkey, g_indptr, g_push, active, all_active, shared_prev, poste
     referral (K_*) and 3 an influencer post (:func:`view_consumer`, :func:`view_key`).
 
     Returns:
-        The number of views written; -1 (nothing done) if ``out`` is too short for the draws,
-        which happens only when the shares were written without ``state_changed()``.
+        The number of views written; -1 (none usable) if ``out`` is found too short for the
+        draws (checked before each poster's), which happens only when the shares were written
+        without ``state_changed()``. Positions in friend lists must be below
+        :data:`MAX_FRIENDS` (the model refuses graphs with longer friend lists).
     """
     # Separate tight loops rather than one: 1. every candidate view along the posters' edges
     # (into a buffer sized beforehand: growing it inside the loop would make numba count

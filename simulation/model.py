@@ -112,6 +112,12 @@ class FunnelModel(mesa.Model):
         # The graph as friends' posts are pushed along it (kernels.push_views: an index of the
         # graph's, built with it, as the CSR is; pushed posts read one array, not two).
         g = self.graph
+        if not g.complete and g.n and int(np.diff(g.indptr).max()) >= K.MAX_FRIENDS:
+            raise ScenarioError(self.spec.name, [Problem(
+                "audience.network", "has a consumer with more friends than the engine's views "
+                "hold", value=int(np.diff(g.indptr).max()),
+                suggestion=f"use a graph whose consumers have fewer than {K.MAX_FRIENDS:,} "
+                           "friends")])
         self._push_views = (np.zeros(0, np.int64) if g.complete else
                             K.push_views(g.indptr, g.indices, g.mirror_positions()))
         self._init_worklists()
@@ -291,8 +297,6 @@ class FunnelModel(mesa.Model):
         self.shared_kinds = np.zeros(n if self._packed else 0, np.uint64)
         self._influencer_ids = np.flatnonzero(self.state.influencer).astype(np.int64)
         self._views_buf = np.empty(0, dtype=np.int64)  # friends' posts pushed today (kernels)
-        if not self.graph.complete:
-            self.graph.mirror_positions()  # graph preparation for pushed posts, once
         # Sessions are certain when every activity is 0 or >= 1 (also after the professional
         # focus): then they are drawn once and kept.
         a = np.asarray(self.population.activity, dtype=np.float64)

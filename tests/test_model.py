@@ -428,3 +428,17 @@ def test_a_deep_copy_mid_run_goes_on_like_the_original():
         twin.datacollector.get_model_vars_dataframe())
     for name in model.state._fields:
         assert np.array_equal(getattr(model.state, name), getattr(twin.state, name)), name
+
+
+def test_a_friend_list_longer_than_a_view_holds_is_refused(monkeypatch):
+    """A pushed view holds a friend's position in 26 bits (kernels.MAX_FRIENDS): a graph with a
+    longer friend list must be refused with the scenario's error, not corrupt views."""
+    from simulation import kernels as K
+    from simulation.errors import ScenarioError
+    from simulation.validation import cascade_scenario
+
+    spec = cascade_scenario(500, 8.0, 0.3, 5, days=5)
+    FunnelModel(spec)  # fine as it is
+    monkeypatch.setattr(K, "MAX_FRIENDS", 4)  # (a real case needs 2**26 friends: gigabytes)
+    with pytest.raises(ScenarioError, match="audience.network"):
+        FunnelModel(spec)
