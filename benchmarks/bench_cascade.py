@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import clock, load, machine, record, run_case  # noqa: E402
+from common import clock, fastest, load, machine, record, runs_in_turns  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 C, T, SEEDS, MAX_DAYS = 10.0, 0.15, 20, 200
@@ -126,18 +126,14 @@ def case_cynetdiff(n: int) -> dict:
 
 
 def _fastest(n: int, engines: tuple[str, ...], repeats: int) -> list[dict]:
-    """Each engine's run with the least CPU time of ``repeats`` (each in a fresh process), and
-    the range. The engines take turns (one run each, then again), so a slow spell of a shared
-    machine falls on all of them rather than on one engine's runs."""
-    runs = {e: [] for e in engines}
-    for _ in range(repeats):
-        for e in engines:
-            runs[e].append(run_case(__file__, e, str(n)))
+    """Each engine's run with the least CPU time of ``repeats`` (each in a fresh process, the
+    engines taking turns: :func:`common.runs_in_turns`), with the range."""
+    runs = runs_in_turns(__file__, {e: ((e, str(n)), repeats) for e in engines})
     out = []
     for e in engines:
-        best = min(runs[e], key=lambda r: r["run_cpu"])
-        cpu = sorted(r["run_cpu"] for r in runs[e])
-        best["spread"] = f" (fastest of {repeats}; slowest {cpu[-1]:.3f})" if repeats > 1 else ""
+        best = fastest(runs[e])
+        slowest = max(r["run_cpu"] for r in runs[e])
+        best["spread"] = f" (fastest of {repeats}; slowest {slowest:.3f})" if repeats > 1 else ""
         out.append(best)
     return out
 

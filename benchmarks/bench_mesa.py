@@ -27,7 +27,7 @@ import json
 import sys
 from pathlib import Path
 
-from common import clock, load, machine, peak_mb, record, run_case  # noqa: E402
+from common import clock, fastest, load, machine, peak_mb, record, runs_in_turns  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 P, Q, K, DAYS = 0.002, 0.1, 10, 90
@@ -108,14 +108,10 @@ def main() -> None:
         # funnelsim's runs (a tenth of a second at 10,000) are short enough for a busy machine to
         # blur one: the fastest of REPEATS counts; Mesa's too at 10,000 (2 s), taking turns
         # with funnelsim; Mesa's long run at 100,000 runs once.
-        mesa_repeats = REPEATS if size == SIZES[0] else 1
-        fs_runs, me_runs = [], []
-        for k in range(REPEATS):
-            fs_runs.append(run_case(__file__, "funnelsim", str(size)))
-            if k < mesa_repeats:
-                me_runs.append(run_case(__file__, "mesa", str(size), str(mesa_days)))
-        fs = min(fs_runs, key=lambda r: r["run_cpu"])
-        me = min(me_runs, key=lambda r: r["run_cpu"])
+        runs = runs_in_turns(__file__, {
+            "funnelsim": (("funnelsim", str(size)), REPEATS),
+            "mesa": (("mesa", str(size), str(mesa_days)), REPEATS if size == SIZES[0] else 1)})
+        fs, me = fastest(runs["funnelsim"]), fastest(runs["mesa"])
         if size == SIZES[0]:
             mesa10k = me
         if mesa_days == DAYS:

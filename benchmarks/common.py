@@ -41,6 +41,23 @@ def run_case(script: str, *case: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def runs_in_turns(script: str, cases: dict[str, tuple[tuple[str, ...], int]]) -> dict[str, list]:
+    """Each case's runs (``{name: (case arguments, runs)}``), in fresh processes (see
+    :func:`run_case`), the cases taking turns: one run each, then again, so that a slow spell
+    of a shared machine falls on all of them rather than on one case's runs."""
+    runs = {name: [] for name in cases}
+    for k in range(max(n for _, n in cases.values())):
+        for name, (case, n) in cases.items():
+            if k < n:
+                runs[name].append(run_case(script, *case))
+    return runs
+
+
+def fastest(runs: list[dict]) -> dict:
+    """The run with the least CPU time."""
+    return min(runs, key=lambda r: r["run_cpu"])
+
+
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 FIGURES = ROOT / "benchmarks" / "out"  # each benchmark's headline figures, read by ratios.py
 

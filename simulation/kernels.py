@@ -1,14 +1,15 @@
 """The daily kernels (numba): sessions and ad eligibility, then exposures and responses.
 
-State is used as a structure of arrays (:class:`agents.consumer.ConsumerState`), whose per-consumer
-fields are views into one 128-byte record per consumer (:mod:`agents.layout`), handed to the
-kernels as a StructRef view of the same arrays (:mod:`simulation.structs`); the kernels loop over consumers in
-compiled code, in fixed chunks processed in parallel. Every random draw comes from the
-counter-based streams (:mod:`simulation.streams`) keyed by (day, consumer, decision), and every
-tally goes to its chunk's row, summed in chunk order afterwards: outputs do not depend on the
-number of threads. A consumer's update reads its neighbours' *yesterday* shares only (pushed
-to it as views drawn before the pass, or pulled from its friend list), so no two threads write the
-same entry. On quiet days only the consumers something can happen to are visited (ODD 3.3).
+State is used as a structure of arrays (:class:`agents.consumer.ConsumerState`), whose
+per-consumer fields are views into one 128-byte record per consumer (:mod:`agents.layout`),
+handed to the kernels as a StructRef view of the same arrays (:mod:`simulation.structs`); the
+kernels loop over consumers in compiled code, in fixed chunks processed in parallel. Every random
+draw comes from the counter-based streams (:mod:`simulation.streams`) keyed by (day, consumer,
+decision), and every tally goes to its chunk's row, summed in chunk order afterwards: outputs do
+not depend on the number of threads. A consumer's update reads its neighbours' *yesterday*
+shares only (pushed to it as views drawn before the pass, or pulled from its friend list), so no
+two threads write the same entry. On quiet days only the consumers something can happen to are
+visited (ODD 3.3).
 
 The rules are documented in docs/ODD.md, section "Submodels".
 """
@@ -492,18 +493,16 @@ def advance_shares(old_posters, new_posters, shared_prev, shared_now, shared_any
     work, bound = 0, 0
     for j in new_posters:
         bits = np.uint32(0)
-        pairs = 0
         for kind in range(3):
             shared_prev[j, kind] = shared_now[j, kind]
             bits |= shared_now[j, kind]
-            pairs += _popcount(shared_now[j, kind])
             shared_now[j, kind] = 0
         shared_any[j] = bits
         if packed:
             shared_kinds[j] = pack_kinds(shared_prev[j, 0], shared_prev[j, 1], shared_prev[j, 2])
-        degree = g_indptr[j + 1] - g_indptr[j]
-        work += degree
-        bound += pairs * degree
+        entries, views = _push_cost(g_indptr, shared_prev, j)
+        work += entries
+        bound += views
     return work, bound
 
 
@@ -536,22 +535,21 @@ def poster_work(g_indptr, shared_prev, posters):
     (:func:`advance_shares` counts the same for each day's new posters.)"""
     work, bound = 0, 0
     for j in posters:
-        pairs = 0
-        for kind in range(3):
-            pairs += _popcount(shared_prev[j, kind])
-        degree = g_indptr[j + 1] - g_indptr[j]
-        work += degree
-        bound += pairs * degree
+        entries, views = _push_cost(g_indptr, shared_prev, j)
+        work += entries
+        bound += views
     return work, bound
 
 
-@njit(cache=True, error_model="numpy")
-def degree_sum(g_indptr, nodes):
-    """The number of friend-list entries of ``nodes`` (influencers posting: one view each)."""
-    total = 0
-    for j in nodes:
-        total += g_indptr[j + 1] - g_indptr[j]
-    return total
+@njit(cache=True, inline="always", error_model="numpy")
+def _push_cost(g_indptr, shared_prev, j):
+    """(friend-list entries, most views) of pushing poster j's shares: one view per entry and
+    (kind, platform) pair shared."""
+    pairs = 0
+    for kind in range(3):
+        pairs += _popcount(shared_prev[j, kind])
+    degree = g_indptr[j + 1] - g_indptr[j]
+    return degree, pairs * degree
 
 
 @njit(cache=True, error_model="numpy")
@@ -620,11 +618,11 @@ def friends_views(dkey, g_indptr, g_push, active, all_active, shared_prev, poste
     consumer's views in friend-list order (the order of the keys), exactly as a pull would.
 
     ``g_push``: :func:`push_views` of the graph (per friend-list entry, the view's consumer and
-    position). ``all_active``: the platforms every consumer opened today (a bitwise AND of ``active``, or
-    0): views on those need no check of who opened what.
+    position). ``all_active``: the platforms every consumer opened today (a bitwise AND of
+    ``active``, or 0): views on those need no check of who opened what.
 
-    The views go to ``out`` (at least :func:`poster_work`'s bound long; the model keeps one buffer, as
-    fresh pages each day cost the kernel's page clearing), unsorted: ``(i << 33) | key`` with
+    The views go to ``out`` (at least :func:`poster_work`'s bound long; the model keeps one
+    buffer, as fresh pages each day cost the kernel's page clearing), unsorted: ``(i << 33) | key`` with
     ``key = 128 * position + 32 * kind + platform``, where kind 0-2 is a share, review or
     referral (K_*) and 3 an influencer post (:func:`view_consumer`, :func:`view_key`).
 

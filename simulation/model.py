@@ -87,11 +87,7 @@ class FunnelModel(mesa.Model):
         n = self.graph.n
         self.population = build_population(n, scenario.audience.segments, self.platform_names,
                                            scenario.behavior.trait_sd, population_seq)
-        # One record per consumer holds what a visit reads (agents.layout: the arrays are views).
-        self.state, self.population, self._records = in_records(
-            new_state(n, len(self.platform_names), self.population.baseline_trust),
-            self.population)
-        self.traits = Traits(**{f: getattr(self.population, f) for f in Traits._fields})
+        self._lay_out(new_state(n, len(self.platform_names), self.population.baseline_trust))
         self._compile_parameters()
         self._cost_per_send = np.array([pp.cost_per_send for pp in self.platform_params])
         self.reach_total = 0  # consumers shown brand content so far
@@ -112,10 +108,11 @@ class FunnelModel(mesa.Model):
         # The graph as friends' posts are pushed along it (kernels.push_views: an index of the
         # graph's, built with it, as the CSR is; pushed posts read one array, not two).
         g = self.graph
-        if not g.complete and g.n and int(np.diff(g.indptr).max()) >= K.MAX_FRIENDS:
+        most = int(g.degree().max()) if not g.complete and g.n else 0
+        if most >= K.MAX_FRIENDS:
             raise ScenarioError(self.spec.name, [Problem(
                 "audience.network", "has a consumer with more friends than the engine's views "
-                "hold", value=int(np.diff(g.indptr).max()),
+                "hold", value=most,
                 suggestion=f"use a graph whose consumers have fewer than {K.MAX_FRIENDS:,} "
                            "friends")])
         self._push_views = (np.zeros(0, np.int64) if g.complete else
@@ -297,6 +294,8 @@ class FunnelModel(mesa.Model):
         self.shared_kinds = np.zeros(n if self._packed else 0, np.uint64)
         self._influencer_ids = np.flatnonzero(self.state.influencer).astype(np.int64)
         self._views_buf = np.empty(0, dtype=np.int64)  # friends' posts pushed today (kernels)
+        # No friends' posts (the world's fields on days and passes without them).
+        self._no_friends, self._no_views = np.zeros(0, dtype=np.uint32), np.zeros(0, np.int64)
         # Sessions are certain when every activity is 0 or >= 1 (also after the professional
         # focus): then they are drawn once and kept.
         a = np.asarray(self.population.activity, dtype=np.float64)
@@ -318,8 +317,12 @@ class FunnelModel(mesa.Model):
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        # A copy's arrays were copied one by one: one record per consumer again (agents.layout).
-        self.state, self.population, self._records = in_records(self.state, self.population)
+        self._lay_out(self.state)  # (a copy's arrays were copied one by one)
+
+    def _lay_out(self, state) -> None:
+        """Take ``state`` and the population's traits into one record per consumer: what a
+        visit reads is together in memory (agents.layout; the arrays are views)."""
+        self.state, self.population, self._records = in_records(state, self.population)
         self.traits = Traits(**{f: getattr(self.population, f) for f in Traits._fields})
 
     def state_changed(self) -> None:
@@ -342,9 +345,11 @@ class FunnelModel(mesa.Model):
         self._push_work = K.poster_work(self.graph.indptr, st.shared_prev, posters)
         # Who is an influencer is state too (friends' posts pushed from their ids).
         self._influencer_ids = np.flatnonzero(st.influencer).astype(np.int64)
-        self._influencer_work = K.degree_sum(self.graph.indptr, self._influencer_ids)
-        if self._sessions_drawn and self._sessions_fixed:  # sessions kept: as written
-            self._all_active = np.uint32(np.bitwise_and.reduce(st.active))
+        indptr = self.graph.indptr  # (their friend-list entries: one view each)
+        self._influencer_work = int((indptr[self._influencer_ids + 1]
+                                     - indptr[self._influencer_ids]).sum())
+        if self._sessions_drawn:  # sessions kept: as written
+            self._all_active = self._opened_by_everyone()
         self._recount = False
         return bool(shared_today)
 
@@ -368,10 +373,7 @@ class FunnelModel(mesa.Model):
         if buying or not (self._sessions_fixed and self._sessions_drawn):
             K.sessions_and_eligibility(dkey, day, self.n_chunks, w)
             self._sessions_drawn = True
-            # The platforms everyone opened (kept while the sessions are: certain sessions are
-            # drawn once): friends' posts on them need no check of who opened what.
-            self._all_active = (np.uint32(np.bitwise_and.reduce(self.state.active))
-                                if self._sessions_fixed else np.uint32(0))
+            self._all_active = self._opened_by_everyone()
         eligible = self._sums.sum(axis=0)
         self.ad_f[:, K.AF_LAMBDA] = np.where(eligible > 0,
                                              actions.impressions / np.maximum(eligible, 1e-300), 0)
@@ -399,6 +401,14 @@ class FunnelModel(mesa.Model):
         self.day += 1
         self.datacollector.collect(self)
 
+    def _opened_by_everyone(self) -> np.uint32:
+        """The platforms every consumer opened today, kept while the sessions are (certain
+        sessions are drawn once; else 0): friends' posts on them need no check of who opened
+        what (kernels.friends_views)."""
+        if not self._sessions_fixed:
+            return np.uint32(0)
+        return np.uint32(np.bitwise_and.reduce(self.state.active))
+
     def _advance_worklists(self) -> None:
         """Tomorrow's watch list and feed: pass B wrote who to watch and who posted today."""
         self._watch_in, self._watch_out = self._watch_out, self._watch_in
@@ -422,9 +432,8 @@ class FunnelModel(mesa.Model):
         the choice changes the time taken, never an outcome.
         """
         st, g = self.state, self.graph
-        none = np.zeros(0, dtype=np.int64)
         if g.complete:
-            return np.zeros(0, dtype=np.uint32), False, none
+            return self._no_friends, False, self._no_views
         # Friend-list entries of everyone with something to show, and the most views they
         # can draw (kernels.poster_work; influencers posting show one post per entry).
         work, bound = self._push_work
@@ -445,11 +454,11 @@ class FunnelModel(mesa.Model):
                     "model.state_changed(): call it after writing the state arrays (ODD 3.3)")
             views = self._views_buf[:count]
             views.sort()  # in place (numpy's vectorised sort)
-            return np.zeros(0, dtype=np.uint32), True, views
+            return self._no_friends, True, views
         friend_any = np.zeros(g.n, dtype=np.uint32)
         K.friends_mark(g.indptr, g.indices, self._posters, self.shared_any, self._influencer_ids,
                        influencer_on, self.infl_platform, friend_any)
-        return friend_any, False, none
+        return friend_any, False, self._no_views
 
     def world_for_day(self, influencer_on: bool, lib):
         """The kernels' view of today (:class:`simulation.structs.BorrowedWorld`): the state,
@@ -485,7 +494,6 @@ class FunnelModel(mesa.Model):
             "log": log, "log_n": log_n,
         }
         self._no_sharers = np.zeros((n_plat, 3))
-        self._no_friends, self._no_views = np.zeros(0, dtype=np.uint32), np.zeros(0, np.int64)
         g = self.graph
         return world(
             self.state, self.traits, indptr=g.indptr, indices=g.indices,

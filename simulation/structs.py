@@ -9,8 +9,8 @@ namedtuple of 25 arrays is passed by value with a reference count update for eac
 counted references to the StructRef and to each field read, atomically; the kernels therefore
 take a :class:`BorrowedWorld` (not counted) and read fields as borrowed views (see
 :func:`_define_attributes` for the rule this imposes on kernels). Building a world costs about
-20 us (a dispatcher checks each of its fields), so the model builds one a day and
-:func:`set_friends` changes the few fields that differ between its two passes.
+40 us (a dispatcher checks each of its fields), so a model builds one, and each day
+:func:`set_day` and then :func:`set_friends` change the few fields that differ.
 """
 
 from __future__ import annotations
@@ -197,9 +197,9 @@ def set_day(w, lib_off, lib_cum, lib_creative, ev_post, sharers, influencer_on, 
     """Give the model's world ``w`` a new day (see ``FunnelModel.world_for_day``): the day's
     post library, tallies of its posts, sharers and influencer flag, the worklists (swapped
     daily), no friends' posts (pushed, none: a pull would read ``friend_any``) and not quiet;
-    the day's tallies cleared. One call of a few
-    microseconds, where building a world took some forty. The arrays must be owned (from
-    Python), not views read from a world (see :func:`_define_attributes`)."""
+    the day's tallies cleared. One call of a few microseconds, where building a world takes
+    some forty. The arrays must be owned (from Python), not views read from a world (see
+    :func:`_define_attributes`)."""
     w.lib_off = lib_off
     w.lib_cum = lib_cum
     w.lib_creative = lib_creative
