@@ -37,6 +37,18 @@ SetOption = Annotated[
 
 
 
+def engine_compiled() -> bool:
+    """Whether numba's cache holds the compiled kernels for the current source (else the first
+    run compiles them, about a minute, silently: a user should know why it waits)."""
+    from simulation import kernels
+
+    source = Path(kernels.__file__)
+    cache = Path(os.environ.get("NUMBA_CACHE_DIR") or source.parent / "__pycache__")
+    stamp = source.stat().st_mtime
+    return any(f.stat().st_mtime >= stamp
+               for f in cache.rglob("kernels.exposures_and_responses-*.nbi"))
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
@@ -58,6 +70,9 @@ def run(
         overrides.append(f"seed={seed}")
     try:
         spec = _load(scenario, overrides)
+        if not as_json and not engine_compiled():
+            err_console.print("First run: compiling the engine (about a minute, once; later runs "
+                              "load it in a second).")
         model = FunnelModel(spec)
     except FunnelsimError as exc:
         _fail(exc)

@@ -33,6 +33,29 @@ def test_run_writes_outputs_and_prints_summary(tmp_path):
 
 
 
+def test_a_first_run_says_it_compiles_the_engine(tmp_path, monkeypatch):
+    """Without numba's cache the first run compiles for about a minute: the CLI says so, and
+    says nothing once the cache is there."""
+    import os
+
+    from simulation import cli as cli_module
+
+    cli("run", FLAGSHIP, *FAST, "--out", tmp_path / "first")  # (fills the cache if need be)
+    assert cli_module.engine_compiled()
+    proc = cli("run", FLAGSHIP, *FAST, "--out", tmp_path / "out")
+    assert proc.returncode == 0 and "compiling" not in proc.stderr
+    empty = tmp_path / "cache"
+    empty.mkdir()
+    monkeypatch.setitem(os.environ, "NUMBA_CACHE_DIR", str(empty))
+    assert not cli_module.engine_compiled()
+    stale = empty / "kernels.exposures_and_responses-1.py312.nbi"
+    stale.write_bytes(b"")
+    os.utime(stale, (0, 0))  # older than the source: numba would compile again
+    assert not cli_module.engine_compiled()
+    os.utime(stale)
+    assert cli_module.engine_compiled()
+
+
 def test_dropoff_chart_says_its_steps_are_counted_separately():
     """Clicks are not a subset of engagements (a trusting consumer can click without engaging), so
     the drop-off panel's "% of previous" can pass 100%: a footnote on funnel.png says so."""
