@@ -71,8 +71,7 @@ def run(
     try:
         spec = _load(scenario, overrides)
         if not as_json and not engine_compiled():
-            err_console.print("First run: compiling the engine (about a minute, once; later runs "
-                              "load it in a second).")
+            err_console.print("First run: compiling the engine (about a minute, once).")
         model = FunnelModel(spec)
     except FunnelsimError as exc:
         _fail(exc)
