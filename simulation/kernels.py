@@ -710,6 +710,68 @@ def view_key(v):
     return v & ((np.int64(1) << 33) - 1)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _organic_count(i, p, ck, w, org_p0):
+    """How many of platform p's organic posts consumer i is shown today (p opened today): by
+    the platform's mechanic, a Poisson draw from the library's total reach."""
+    first, end = w.lib_off[p], w.lib_off[p + 1]
+    if end == first:
+        return 0
+    mech = np.int64(w.plat[p, P_MECH])
+    if mech == MECH_SOCIAL and (w.follows[i] & (np.uint32(1) << np.uint32(p))) == 0:
+        return 0
+    if mech == MECH_SEARCH and w.stage[i] < 1 and w.in_market[i] == 0:
+        return 0
+    u = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 0))
+    return poisson_with_p0(w.lib_cum[end - 1], org_p0[p], u, np.int64(w.beh[B_MAX_FEED]))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _ad_count(i, l, ck, day, act, w, ad_p0):
+    """How many impressions of ad line l consumer i is served today (a Poisson draw at the
+    line's rate times the consumer's weight, capped; hiding the ads stops them later)."""
+    ad_i, ad_f = w.ad_i, w.ad_f
+    line = (ad_i[l, 0], ad_i[l, 1], ad_i[l, 2], ad_i[l, 3], ad_i[l, 4], ad_i[l, 5],
+            ad_i[l, 6], ad_i[l, 7], ad_i[l, 8], ad_i[l, 9])
+    weight = _eligible_weight(day, act, w.hidden[i], w.stage[i], w.last_engaged_day[i],
+                              w.last_touch_day[i], w.segment[i], w.in_market[i],
+                              w.professional[i], line, ad_f[l, AF_PRECISION])
+    if weight <= 0.0:
+        return 0
+    u = uniform(ck, make_tag(DELIVERY, ad_i[l, A_PLATFORM], ad_i[l, A_SOURCE], l))
+    p0 = ad_p0[l, 0] if weight == 1.0 else ad_p0[l, 1]
+    return poisson_with_p0(ad_f[l, AF_LAMBDA] * weight, p0, u, ad_i[l, A_CAP])
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _shown_anything(i, ck, act, day, w, org_p0, ad_p0, view):
+    """Whether consumer i is shown anything today, by the draws its visit would make: an
+    owned-list send, a friend's post (pushed: the next view is its own; pulled: a friend shared
+    on a platform it opened), an organic post or an ad. A screened day passes over the quiet
+    consumers (not on the watch list) shown nothing: their visit would change nothing
+    (:func:`quiet_after`). Not for a well-mixed population (contacts are drawn in the visit)."""
+    owned_i = w.owned_i
+    for o in range(owned_i.shape[0]):
+        if owned_i[o, 2] != 0 and (w.subscribed[i] >> np.uint32(owned_i[o, 0])) & np.uint32(1):
+            return True
+    if w.peer_push:
+        if view < w.peer_views.shape[0] and view_consumer(w.peer_views[view]) == i:
+            return True
+    elif (w.friend_any[i] & act) != 0:
+        return True
+    m = act
+    while m != 0:
+        p = _lowest_bit(m)
+        m &= m - np.uint32(1)
+        if _organic_count(i, p, ck, w, org_p0) > 0:
+            return True
+    if act != 0:
+        for l in range(w.ad_i.shape[0]):
+            if _ad_count(i, l, ck, day, act, w, ad_p0) > 0:
+                return True
+    return False
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def exposures_and_responses(dkey, day, n_chunks, w):
     """Pass B: every consumer's day: exposures, responses, word of mouth, retention, decay.
@@ -755,9 +817,9 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
     push, peer_views = w.peer_push, w.peer_views
     complete, mean_degree, sharers = w.complete, w.mean_degree, w.sharers
     influencer_on, infl_platform, infl_creative = w.influencer_on, w.infl_platform, w.infl_creative
-    n_influencers, plat, beh = w.n_influencers, w.plat, w.beh
+    n_influencers, beh = w.n_influencers, w.beh
     lib_off, lib_cum, lib_creative = w.lib_off, w.lib_cum, w.lib_creative
-    ad_i, ad_f, owned_i, owned_f = w.ad_i, w.ad_f, w.owned_i, w.owned_f
+    ad_i, owned_i, owned_f = w.ad_i, w.owned_i, w.owned_f
     peer_creative, public, ev, ev_line, ev_post = w.peer_creative, w.public, w.ev, w.ev_line, w.ev_post
     stage_counts, trust_change, new_reach = w.stage_counts, w.trust_change, w.new_reach
     traced, log, log_n = w.traced, w.log, w.log_n
@@ -765,7 +827,8 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
     # The worklists: on a quiet day only the consumers watched since yesterday and those shown a
     # friend's post are visited (see quiet_after); every day lists who to watch tomorrow and
     # who posted today, in this chunk's slice of the buffers (a chunk has at most hi - lo).
-    sparse, watch_in, watch_out, posters = w.sparse, w.watch_in, w.watch_out, w.posters
+    sparse, screen = w.sparse, w.screen
+    watch_in, watch_out, posters = w.watch_in, w.watch_out, w.posters
     start = lo  # this chunk's slice of the buffers starts at its first consumer
     wpos, wend = start, start + w.watch_in_n[ch]
     n_watch, n_posters, n_visits = 0, 0, 0
@@ -784,6 +847,12 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
             i += 1
             if i >= hi:
                 break
+            if screen:
+                if wpos < wend and watch_in[wpos] == i:
+                    wpos += 1  # watched: visited
+                elif not _shown_anything(i, subkey(dkey, i), w.active[i], day, w, org_p0, ad_p0,
+                                         view):
+                    continue  # quiet and shown nothing: nothing to change
         if sparse:
             # Ask for the state of a consumer a few visits ahead (a hint: see prefetch).
             if view + LOOKAHEAD < n_views:
@@ -899,17 +968,9 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
         while m != 0:
             p = _lowest_bit(m)
             m &= m - np.uint32(1)
+            k = _organic_count(i, p, ck, w, org_p0)
             first, end = lib_off[p], lib_off[p + 1]
-            if end == first:
-                continue
-            mech = np.int64(plat[p, P_MECH])
-            if mech == MECH_SOCIAL and (w.follows[i] & (np.uint32(1) << np.uint32(p))) == 0:
-                continue
-            if mech == MECH_SEARCH and w.stage[i] < 1 and w.in_market[i] == 0:
-                continue
-            total = lib_cum[end - 1]
-            u = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 0))
-            k = poisson_with_p0(total, org_p0[p], u, np.int64(beh[B_MAX_FEED]))
+            total = lib_cum[end - 1] if end > first else 0.0
             for q in range(k):
                 target = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 1 + q)) * total
                 pos = first + np.searchsorted(lib_cum[first:end], target, side="right")
@@ -921,18 +982,8 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
                     ev_post[ch, pos, 1] += 1.0
         # 4. Paid and retargeting lines.
         for l in range(ad_i.shape[0]):
-            line = (ad_i[l, 0], ad_i[l, 1], ad_i[l, 2], ad_i[l, 3], ad_i[l, 4], ad_i[l, 5],
-                    ad_i[l, 6], ad_i[l, 7], ad_i[l, 8], ad_i[l, 9])
-            weight = _eligible_weight(day, act, w.hidden[i], w.stage[i], w.last_engaged_day[i],
-                                 w.last_touch_day[i], w.segment[i], w.in_market[i],
-                                 w.professional[i], line, ad_f[l, AF_PRECISION])
-            if weight <= 0.0:
-                continue
-            p = ad_i[l, A_PLATFORM]
+            k = _ad_count(i, l, ck, day, act, w, ad_p0)
             src = ad_i[l, A_SOURCE]
-            u = uniform(ck, make_tag(DELIVERY, p, src, l))
-            p0 = ad_p0[l, 0] if weight == 1.0 else ad_p0[l, 1]
-            k = poisson_with_p0(ad_f[l, AF_LAMBDA] * weight, p0, u, ad_i[l, A_CAP])
             for q in range(k):
                 if w.hidden[i] != 0:
                     break  # the platform stops serving (and billing) ads the consumer hid

@@ -32,6 +32,11 @@ from simulation.streams import day_key, run_key
 from simulation.structs import set_day, set_friends, world
 
 MAX_CHUNKS = 256  # fixed work units of the kernels; independent of the thread count
+#: A day screens the consumers off the watch list (ODD 3.3) when the last screened day passed
+#: over at least this share of the audience (screening costs the draws twice for the others),
+SCREEN_WORTH = 0.2
+#: and on every day that is a multiple of this, to try again.
+SCREEN_RETRY_DAYS = 7
 
 
 def build_graph(scenario: Scenario, seed: int | np.random.SeedSequence) -> SocialGraph:
@@ -100,10 +105,12 @@ class FunnelModel(mesa.Model):
         #: less work today), "push" or "pull". Outcomes are the same (a test checks).
         self.friends_mode = "auto"
         #: Whether quiet days visit only the consumers something can happen to (the watched and
-        #: those shown a friend's post); False visits everyone every day. Outcomes are the
-        #: same (a test checks).
+        #: those shown a friend's post), and other days pass over the unwatched consumers shown
+        #: nothing (screened); False visits everyone every day. Outcomes are the same (a test
+        #: checks).
         self.skip_quiet = True
         self.visited = 0
+        self._screened_out = 1.0  # share of consumers the last screened day passed over
         self._world = None  # the kernels' view, built on the first day (world_for_day)
         # The graph as friends' posts are pushed along it (kernels.push_views: an index of the
         # graph's, built with it, as the CSR is; pushed posts read one array, not two).
@@ -379,12 +386,18 @@ class FunnelModel(mesa.Model):
                                              actions.impressions / np.maximum(eligible, 1e-300), 0)
         # Pass B: exposures and responses, word of mouth, retention and decay. A quiet day (no
         # organic posts, ads or sends; friends' posts pushed) visits only the consumers watched
-        # since yesterday and those shown a friend's post.
+        # since yesterday and those shown a friend's post; on other days a consumer who is
+        # neither watched nor shown anything is passed over after its draws (screened).
         friends = self._friends_today(dkey, influencer_on)
         sending = bool(self.owned_i[:, 2].any()) if self.owned_i.shape[0] else False
-        sparse = (self.skip_quiet and not dense and not buying and not sending
-                  and lib.creative.shape[0] == 0 and friends[1])
-        set_friends(w, *friends, sparse)  # the same world: it keeps pass A's tallies
+        worklists = self.skip_quiet and not dense and not self.graph.complete
+        sparse = (worklists and not buying and not sending and lib.creative.shape[0] == 0
+                  and friends[1])
+        # Screening pays when it passes over many: it did on the last screened day, or it is
+        # tried again (a week on), as the audience changes.
+        screen = worklists and not sparse and (self._screened_out >= SCREEN_WORTH
+                                               or day % SCREEN_RETRY_DAYS == 0)
+        set_friends(w, *friends, sparse, screen)  # the same world: it keeps pass A's tallies
         K.exposures_and_responses(dkey, day, self.n_chunks, w)
         t = self._tallies
         self.journal.collect(day, t["log"], t["log_n"])
@@ -393,6 +406,8 @@ class FunnelModel(mesa.Model):
             t["ev"], t["ev_line"], t["ev_post"], t["stage_counts"], t["trust_change"],
             t["new_reach"], t["visits"])
         self.visited = int(visits)  # consumers pass B visited today (all: not quiet)
+        if screen:
+            self._screened_out = 1.0 - self.visited / self.state.stage.shape[0]
         self.library.record(lib.post, posts[:, 0], posts[:, 1])
         self._stage_total += stage_change
         self._trust_fixed += int(trust_change)
@@ -506,7 +521,7 @@ class FunnelModel(mesa.Model):
             cred=self.cred, public=self.public, peer_creative=self.peer_creative,
             lib_off=lib.offsets, lib_cum=lib.cumulative, lib_creative=lib.creative, ad_i=self.ad_i,
             ad_f=self.ad_f, owned_i=self.owned_i, owned_f=self.owned_f, sums=self._sums,
-            sparse=False, watch_in=self._watch_in, watch_in_n=self._watch_in_n,
+            sparse=False, screen=False, watch_in=self._watch_in, watch_in_n=self._watch_in_n,
             watch_out=self._watch_out, watch_out_n=self._watch_out_n, posters=self._poster_buf,
             posters_n=self._posters_n, traced=self.journal.traced, **self._tallies)
 

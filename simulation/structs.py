@@ -42,8 +42,8 @@ DAY_FIELDS = (
     "plat", "cre", "beh", "cred", "public", "peer_creative",
     # today's organic library, ad lines and owned lists
     "lib_off", "lib_cum", "lib_creative", "ad_i", "ad_f", "owned_i", "owned_f",
-    # worklists: quiet day?, watched consumers (in, out), who posted, per chunk
-    "sparse", "watch_in", "watch_in_n", "watch_out", "watch_out_n", "posters", "posters_n",
+    # worklists: quiet day?, screened day?, watched consumers (in, out), who posted, per chunk
+    "sparse", "screen", "watch_in", "watch_in_n", "watch_out", "watch_out_n", "posters", "posters_n",
     "visits",
     # tallies, per chunk
     "sums", "ev", "ev_line", "ev_post", "stage_counts", "trust_change", "new_reach",
@@ -210,7 +210,7 @@ def set_day(w, lib_off, lib_cum, lib_creative, ev_post, sharers, influencer_on, 
     w.watch_in_n = watch_in_n
     w.watch_out = watch_out
     w.watch_out_n = watch_out_n
-    set_friends(w, no_friends, True, no_views, False)
+    set_friends(w, no_friends, True, no_views, False, False)
     # (Writes through field views change the world's arrays: nothing is kept or returned.)
     w.sums[:] = 0.0
     w.ev[:] = 0.0
@@ -223,12 +223,14 @@ def set_day(w, lib_off, lib_cum, lib_creative, ev_post, sharers, influencer_on, 
 
 
 @njit(cache=True)
-def set_friends(w, friend_any, push, peer_views, sparse):
-    """Give world ``w`` today's friends' posts and quiet-day flag (see
-    ``FunnelModel._friends_today``): a few microseconds, where building a new world takes
-    about twenty (every field is an argument the dispatcher checks). The arrays must be owned
-    (from Python), not views read from a world (see :func:`_define_attributes`)."""
+def set_friends(w, friend_any, push, peer_views, sparse, screen):
+    """Give world ``w`` today's friends' posts and the day's flags, quiet (``sparse``) or
+    screened (see ``FunnelModel.step`` and ``FunnelModel._friends_today``): a few
+    microseconds, where building a new world takes about twenty (every field is an argument the
+    dispatcher checks). The arrays must be owned (from Python), not views read from a world (see
+    :func:`_define_attributes`)."""
     w.friend_any = friend_any
     w.peer_push = push
     w.peer_views = peer_views
     w.sparse = sparse
+    w.screen = screen

@@ -292,14 +292,17 @@ def _quiet_cases():
         "bass_graph": lambda: bass_scenario(0.01, 0.3, 3000, 30, network="watts_strogatz",
                                             mean_degree=8),
         "weekly_posts": lambda: load_scenario(FLAGSHIP, weekly),
+        # Posts, ads and sends every day (no quiet day): each day is screened.
+        "flagship": lambda: load_scenario(FLAGSHIP, [*SMALL, "days=30"]),
     }
 
 
-@pytest.mark.parametrize("scenario", ["cascade", "bass_graph", "weekly_posts"])
+@pytest.mark.parametrize("scenario", ["cascade", "bass_graph", "weekly_posts", "flagship"])
 def test_quiet_days_visit_only_the_worklists_with_identical_outcomes(scenario):
     """On a quiet day (no organic posts, ads or sends) pass B visits only the consumers watched
-    since yesterday and those shown a friend's post; visiting everyone must give the same run,
-    byte for byte: the timeseries, the journeys, every state array."""
+    since yesterday and those shown a friend's post; on other days it passes over the unwatched
+    consumers its draws show nothing (screened). Visiting everyone must give the same run, byte
+    for byte: the timeseries, the journeys, every state array."""
     spec = _quiet_cases()[scenario]()
     runs, visited = [], []
     for skip in (True, False):
@@ -323,7 +326,10 @@ def test_quiet_days_visit_only_the_worklists_with_identical_outcomes(scenario):
         assert visited[0][0] < n // 10
     quiet = [v for v in visited[0] if v < n]
     if scenario == "bass_graph":
-        assert not quiet  # ads every day: no quiet day
+        assert not quiet  # an ad for everyone every day: nobody to pass over
+    elif scenario == "flagship":
+        # Every day screened: the quiet majority shown nothing is passed over.
+        assert max(visited[0]) < 0.6 * n
     else:
         assert len(quiet) >= spec.days // 2 and min(quiet) < n // 10
     # The running tallies match the state.

@@ -21,7 +21,7 @@ def test_kernel_calls_leave_the_world_count_unchanged_and_it_frees_its_arrays():
     held = [sys.getrefcount(a) for a in arrays]
     assert w._meminfo.refcount == 1
     K.sessions_and_eligibility(np.uint64(5), 2, model.n_chunks, w)
-    set_friends(w, np.zeros(0, np.uint32), True, np.zeros(0, np.int64), False)  # none to see
+    set_friends(w, np.zeros(0, np.uint32), True, np.zeros(0, np.int64), False, False)  # none to see
     K.exposures_and_responses(np.uint64(5), 2, model.n_chunks, w)
     # Each call unboxes the world once; an uncounted type must give that count back, or every
     # day's world (and the tallies it holds) would leak.
@@ -58,9 +58,9 @@ def test_set_friends_keeps_the_new_arrays_alive_after_the_caller_drops_them():
     w = model.world_for_day(False, model.library.today(2))
     views = np.arange(3, dtype=np.int64) << 33
     before = sys.getrefcount(views)
-    set_friends(w, np.zeros(0, np.uint32), True, views, True)
+    set_friends(w, np.zeros(0, np.uint32), True, views, True, False)
     assert sys.getrefcount(views) == before + 1  # the world holds it
-    set_friends(w, np.zeros(0, np.uint32), False, np.zeros(0, np.int64), False)
+    set_friends(w, np.zeros(0, np.uint32), False, np.zeros(0, np.int64), False, True)
     assert sys.getrefcount(views) == before  # and lets it go when replaced
 
 
