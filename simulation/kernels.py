@@ -9,7 +9,8 @@ decision), and every tally goes to its chunk's row, summed in chunk order afterw
 not depend on the number of threads. A consumer's update reads its neighbours' *yesterday*
 shares only (pushed to it as views drawn before the pass, or pulled from its friend list), so no
 two threads write the same entry. On quiet days only the consumers something can happen to are
-visited (ODD 3.3).
+visited; on screened days the quiet consumers whose draws show them nothing are passed over
+(ODD 3.3).
 
 The rules are documented in docs/ODD.md, section "Submodels".
 """
@@ -713,17 +714,29 @@ def view_key(v):
 @njit(cache=True, inline="always", error_model="numpy")
 def _organic_count(i, p, ck, w, org_p0):
     """How many of platform p's organic posts consumer i is shown today (p opened today): by
-    the platform's mechanic, a Poisson draw from the library's total reach."""
+    the platform's mechanic, a Poisson draw from the library's total reach.
+
+    Returns:
+        (count, the platform's total reach today: the scale of the draws of which posts).
+    """
     first, end = w.lib_off[p], w.lib_off[p + 1]
     if end == first:
-        return 0
+        return 0, 0.0
     mech = np.int64(w.plat[p, P_MECH])
     if mech == MECH_SOCIAL and (w.follows[i] & (np.uint32(1) << np.uint32(p))) == 0:
-        return 0
+        return 0, 0.0
     if mech == MECH_SEARCH and w.stage[i] < 1 and w.in_market[i] == 0:
-        return 0
+        return 0, 0.0
+    total = w.lib_cum[end - 1]
     u = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 0))
-    return poisson_with_p0(w.lib_cum[end - 1], org_p0[p], u, np.int64(w.beh[B_MAX_FEED]))
+    return poisson_with_p0(total, org_p0[p], u, np.int64(w.beh[B_MAX_FEED])), total
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _sends_to(i, o, w):
+    """Whether owned list o sends today and consumer i is subscribed to it."""
+    return w.owned_i[o, 2] != 0 and (
+        w.subscribed[i] & (np.uint32(1) << np.uint32(w.owned_i[o, 0]))) != 0
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -750,10 +763,11 @@ def _shown_anything(i, ck, act, day, w, org_p0, ad_p0, view):
     on a platform it opened), an organic post or an ad. A screened day passes over the quiet
     consumers (not on the watch list) shown nothing: their visit would change nothing
     (:func:`quiet_after`). Not for a well-mixed population (contacts are drawn in the visit)."""
-    owned_i = w.owned_i
-    for o in range(owned_i.shape[0]):
-        if owned_i[o, 2] != 0 and (w.subscribed[i] >> np.uint32(owned_i[o, 0])) & np.uint32(1):
+    for o in range(w.owned_i.shape[0]):
+        if _sends_to(i, o, w):
             return True
+    if act == 0:
+        return False  # no session: only owned sends reach it (friends' posts need one too)
     if w.peer_push:
         if view < w.peer_views.shape[0] and view_consumer(w.peer_views[view]) == i:
             return True
@@ -763,12 +777,11 @@ def _shown_anything(i, ck, act, day, w, org_p0, ad_p0, view):
     while m != 0:
         p = _lowest_bit(m)
         m &= m - np.uint32(1)
-        if _organic_count(i, p, ck, w, org_p0) > 0:
+        if _organic_count(i, p, ck, w, org_p0)[0] > 0:
             return True
-    if act != 0:
-        for l in range(w.ad_i.shape[0]):
-            if _ad_count(i, l, ck, day, act, w, ad_p0) > 0:
-                return True
+    for l in range(w.ad_i.shape[0]):
+        if _ad_count(i, l, ck, day, act, w, ad_p0) > 0:
+            return True
     return False
 
 
@@ -777,7 +790,8 @@ def exposures_and_responses(dkey, day, n_chunks, w):
     """Pass B: every consumer's day: exposures, responses, word of mouth, retention, decay.
 
     On a quiet day (``w.sparse``) only the watched consumers and those shown a friend's post are
-    visited (:func:`quiet_after`). Tallies go to row ``ch`` of ``w.ev`` (events x platforms),
+    visited (:func:`quiet_after`); on a screened day (``w.screen``) the others are visited only if
+    shown something (:func:`_shown_anything`). Tallies go to row ``ch`` of ``w.ev`` (events x platforms),
     ``ev_line`` (delivered impressions per ad line), ``ev_post`` (impressions and engagements per
     library post), ``stage_counts`` and ``trust_change`` (changes: running totals),
     ``new_reach`` and ``visits``; the worklists to ``watch_out`` and ``posters``.
@@ -825,8 +839,9 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
     traced, log, log_n = w.traced, w.log, w.log_n
     n = w.stage.shape[0]
     # The worklists: on a quiet day only the consumers watched since yesterday and those shown a
-    # friend's post are visited (see quiet_after); every day lists who to watch tomorrow and
-    # who posted today, in this chunk's slice of the buffers (a chunk has at most hi - lo).
+    # friend's post are visited (see quiet_after), on a screened day the watched and those whose
+    # draws show them something; every day lists who to watch tomorrow and who posted today, in
+    # this chunk's slice of the buffers (a chunk has at most hi - lo).
     sparse, screen = w.sparse, w.screen
     watch_in, watch_out, posters = w.watch_in, w.watch_out, w.posters
     start = lo  # this chunk's slice of the buffers starts at its first consumer
@@ -872,7 +887,7 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
         for o in range(owned_i.shape[0]):
             op = owned_i[o, 0]
             ob = np.uint32(1) << np.uint32(op)
-            if owned_i[o, 2] != 0 and (w.subscribed[i] & ob) != 0:
+            if _sends_to(i, o, w):
                 ev[ch, E_SENDS, op] += 1.0
                 r = _expose_traced(i, owned_i[o, 1], S_OWNED, o, ck, ch, day, w, bought)
                 first_buy, bought = _purchases(r, first_buy, bought)
@@ -968,9 +983,8 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
         while m != 0:
             p = _lowest_bit(m)
             m &= m - np.uint32(1)
-            k = _organic_count(i, p, ck, w, org_p0)
+            k, total = _organic_count(i, p, ck, w, org_p0)
             first, end = lib_off[p], lib_off[p + 1]
-            total = lib_cum[end - 1] if end > first else 0.0
             for q in range(k):
                 target = uniform(ck, make_tag(EXPOSURE, p, S_ORGANIC, 1 + q)) * total
                 pos = first + np.searchsorted(lib_cum[first:end], target, side="right")
@@ -1117,9 +1131,9 @@ def quiet_after(stage, trust, baseline, fatigue, beh):
 
     True when trust is at its baseline and fatigue 0 (decay is a no-op), no stage has a daily
     rule (customers buy again and talk; aware and engaged consumers forget; trusting ones can
-    fall back below the threshold). A quiet consumer is visited only when shown a friend's post,
-    on days without organic posts, ads or sends (the model's quiet days); on other days everyone
-    is visited.
+    fall back below the threshold). On days without organic posts, ads or sends (the model's
+    quiet days) a quiet consumer is visited only when shown a friend's post; on screened days,
+    only when the draws of its visit show it something (:func:`_shown_anything`).
     """
     if trust != baseline or fatigue != 0.0:
         return False

@@ -32,10 +32,10 @@ from simulation.streams import day_key, run_key
 from simulation.structs import set_day, set_friends, world
 
 MAX_CHUNKS = 256  # fixed work units of the kernels; independent of the thread count
-#: A day screens the consumers off the watch list (ODD 3.3) when the last screened day passed
-#: over at least this share of the audience (screening costs the draws twice for the others),
+#: Share of the audience the last screened day must have passed over for the next day to be
+#: screened too (ODD 3.3): screening costs the draws twice for the consumers shown something.
 SCREEN_WORTH = 0.2
-#: and on every day that is a multiple of this, to try again.
+#: Days that are multiples of this are screened anyway: the audience changes, so try again.
 SCREEN_RETRY_DAYS = 7
 
 
@@ -337,6 +337,7 @@ class FunnelModel(mesa.Model):
         the next day recounts the tallies, re-reads who posted and who is an influencer, and
         rebuilds the watch list (ODD 3.3)."""
         self._recount = True
+        self._screened_out = 1.0  # a changed audience: screen the next day again
 
     def _count_tallies(self) -> bool:
         """Recount from the state arrays (:func:`kernels.recount`: who posted and what, the
@@ -405,7 +406,7 @@ class FunnelModel(mesa.Model):
         ev, delivered, posts, stage_change, trust_change, newly, visits = K.day_totals(
             t["ev"], t["ev_line"], t["ev_post"], t["stage_counts"], t["trust_change"],
             t["new_reach"], t["visits"])
-        self.visited = int(visits)  # consumers pass B visited today (all: not quiet)
+        self.visited = int(visits)  # consumers pass B visited today (not passed over as quiet)
         if screen:
             self._screened_out = 1.0 - self.visited / self.state.stage.shape[0]
         self.library.record(lib.post, posts[:, 0], posts[:, 1])
