@@ -22,14 +22,23 @@ class Mechanic(IntEnum):
     MESSAGING = 5  # WhatsApp, Telegram, Discord: opted-in contacts and friends only, no discovery
 
 
-def decay(age_days: np.ndarray, half_life_days: float) -> np.ndarray:
+# The functions below take one platform's parameters or, post by post, arrays of them (the
+# post library computes every post's weight in one pass): the same operations either way.
+
+
+def decay(age_days: np.ndarray, half_life_days: float | np.ndarray) -> np.ndarray:
     """Share of a post's pull left after ``age_days`` (0.5 per half-life)."""
-    return np.exp2(-np.asarray(age_days, dtype=np.float64) / max(half_life_days, 1e-9))
+    return np.exp2(-np.asarray(age_days, dtype=np.float64) / np.maximum(half_life_days, 1e-9))
+
+
+#: Impressions after which an interest-feed post's reach follows its engagement.
+MIN_IMPRESSIONS = 20
 
 
 def interest_feed_reach(
-    engagement_rate: np.ndarray, impressions: np.ndarray, test_pool: float, viral_gain: float,
-    cap: float, reference_rate: float, min_impressions: int = 20,
+    engagement_rate: np.ndarray, impressions: np.ndarray, test_pool: float | np.ndarray,
+    viral_gain: float | np.ndarray, cap: float | np.ndarray, reference_rate: float | np.ndarray,
+    min_impressions: int = MIN_IMPRESSIONS,
 ) -> np.ndarray:
     """Daily reach probability of interest-feed posts among active users.
 
@@ -38,14 +47,14 @@ def interest_feed_reach(
     capped at ``cap``: reach follows engagement, not follower count [B].
     """
     er = np.asarray(engagement_rate, dtype=np.float64)
-    grown = test_pool * viral_gain * er / max(reference_rate, 1e-12)
+    grown = test_pool * viral_gain * er / np.maximum(reference_rate, 1e-12)
     reach = np.where(np.asarray(impressions) >= min_impressions, grown, test_pool)
     return np.clip(reach, 0.0, cap)
 
 
 def library_weights(
-    mechanic: Mechanic, ages: np.ndarray, reach: np.ndarray, half_life_days: float,
-    search_rate: float,
+    mechanic: Mechanic | np.ndarray, ages: np.ndarray, reach: np.ndarray,
+    half_life_days: float | np.ndarray, search_rate: float | np.ndarray,
 ) -> np.ndarray:
     """Expected daily exposures of one eligible consumer to each library post.
 
@@ -58,8 +67,7 @@ def library_weights(
         search_rate: P(a consumer with intent searches the platform today); search mechanic only.
     """
     w = np.asarray(reach, dtype=np.float64) * decay(ages, half_life_days)
-    if mechanic == Mechanic.SEARCH:
-        w = w * search_rate
-    elif mechanic in (Mechanic.OWNED_LIST, Mechanic.MESSAGING):
-        w = np.zeros_like(w)  # lists and chats deliver sends, not a library: no discovery
-    return w
+    mechanic = np.asarray(mechanic)
+    w = np.where(mechanic == Mechanic.SEARCH, w * search_rate, w)
+    # lists and chats deliver sends, not a library: no discovery
+    return np.where((mechanic == Mechanic.OWNED_LIST) | (mechanic == Mechanic.MESSAGING), 0.0, w)
