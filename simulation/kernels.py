@@ -599,9 +599,8 @@ def _draw_peer_views(dkey, views, n, peer_view):
     Arithmetic alone, in a loop the compiler vectorises."""
     for k in range(n):
         v = views[k]
-        key = v & ((np.int64(1) << 33) - 1)
-        local, kind, p = key >> 7, (key >> 5) & 3, key & 31
-        seen = uniform(subkey(dkey, v >> 33),
+        local, kind, p = view_parts(view_key(v))
+        seen = uniform(subkey(dkey, view_consumer(v)),
                        make_tag(EXPOSURE, p, S_PEER, local * 4 + kind)) < peer_view
         views[k] = v | (np.int64(seen) << np.int64(62))
 
@@ -709,6 +708,13 @@ def view_consumer(v):
 def view_key(v):
     """The key of view ``v`` of :func:`friends_views`: 128 * position + 32 * kind + platform."""
     return v & ((np.int64(1) << 33) - 1)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def view_parts(key):
+    """A view's key (:func:`view_key`) as (the poster's position in the friend list, kind,
+    platform); kind 3 is an influencer post."""
+    return key >> 7, (key >> 5) & 3, key & 31
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -904,7 +910,7 @@ def _day_chunk(ch, lo, hi, dkey, day, w, org_p0, ad_p0, view):
                     while view < n_views and view_consumer(peer_views[view]) == i:
                         key = view_key(peer_views[view])
                         view += 1
-                        local, kind, p = key >> 7, (key >> 5) & 3, key & 31
+                        local, kind, p = view_parts(key)
                         if kind < 3:
                             src = S_REFERRAL if kind == K_REFERRAL else S_PEER
                             r = _expose_traced(i, peer_creative[p, kind], src, local * 4 + kind, ck,

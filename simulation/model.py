@@ -110,7 +110,6 @@ class FunnelModel(mesa.Model):
         #: checks).
         self.skip_quiet = True
         self.visited = 0
-        self._screened_out = 1.0  # share of consumers the last screened day passed over
         self._world = None  # the kernels' view, built on the first day (world_for_day)
         # The graph as friends' posts are pushed along it (kernels.push_views: an index of the
         # graph's, built with it, as the CSR is; pushed posts read one array, not two).
@@ -337,7 +336,9 @@ class FunnelModel(mesa.Model):
         the next day recounts the tallies, re-reads who posted and who is an influencer, and
         rebuilds the watch list (ODD 3.3)."""
         self._recount = True
-        self._screened_out = 1.0  # a changed audience: screen the next day again
+        # Share of consumers the last screened day passed over; a changed (or new) audience:
+        # screen the next day again.
+        self._screened_out = 1.0
 
     def _count_tallies(self) -> bool:
         """Recount from the state arrays (:func:`kernels.recount`: who posted and what, the

@@ -225,10 +225,8 @@ def set_day(w, lib_off, lib_cum, lib_creative, ev_post, sharers, influencer_on, 
 @njit(cache=True)
 def set_friends(w, friend_any, push, peer_views, sparse, screen):
     """Give world ``w`` today's friends' posts and the day's flags, quiet (``sparse``) or
-    screened (see ``FunnelModel.step`` and ``FunnelModel._friends_today``): a few
-    microseconds, where building a new world takes about twenty (every field is an argument the
-    dispatcher checks). The arrays must be owned (from Python), not views read from a world (see
-    :func:`_define_attributes`)."""
+    screened (see ``FunnelModel.step`` and ``FunnelModel._friends_today``). As for
+    :func:`set_day`, the arrays must be owned."""
     w.friend_any = friend_any
     w.peer_push = push
     w.peer_views = peer_views
