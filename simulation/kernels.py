@@ -680,11 +680,11 @@ def friends_views(dkey, g_indptr, g_push, active, all_active, shared_prev, poste
             if count + (g_indptr[j + 1] - g_indptr[j]) > out.shape[0]:
                 return -1
             for e in range(g_indptr[j], g_indptr[j + 1]):
-                i = view_consumer(g_push[e])
-                local = view_key(g_push[e]) >> 7
-                if uniform(subkey(dkey, i), make_tag(EXPOSURE, infl_platform, S_INFLUENCER,
-                                                     local)) < infl_reach:
-                    out[count] = (i << 33) | (local * 128 + 96 + infl_platform)
+                view = g_push[e]
+                local = view_key(view) >> 7
+                if uniform(subkey(dkey, view_consumer(view)),
+                           make_tag(EXPOSURE, infl_platform, S_INFLUENCER, local)) < infl_reach:
+                    out[count] = view | (96 + infl_platform)  # kind 3, the platform
                     count += 1
         posted |= np.uint32(1) << np.uint32(infl_platform)
     if (posted & ~all_active) == 0:
